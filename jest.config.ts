@@ -1,0 +1,44 @@
+import type { Config } from 'jest';
+
+const tsJest: Config['transform'] = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+};
+
+const common = {
+  transform: tsJest,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+} satisfies Config;
+
+/**
+ * Three projects, as the design notes ask:
+ * - unit: pure codecs and golden fixtures, hermetic;
+ * - integration: real Redis/RabbitMQ and the Python peer;
+ * - conformance: the cross-language matrix that prints the compatibility table.
+ */
+const config: Config = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '\\.conf\\.test\\.ts$'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/src/**/*.int.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
+      testTimeout: 60_000,
+      maxWorkers: 1,
+    },
+    {
+      ...common,
+      displayName: 'conformance',
+      testMatch: ['<rootDir>/src/**/*.conf.test.ts', '<rootDir>/test/conformance/**/*.test.ts'],
+      testTimeout: 300_000,
+      maxWorkers: 1,
+    },
+  ],
+};
+
+export default config;

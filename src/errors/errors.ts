@@ -1,0 +1,101 @@
+/**
+ * One error tree for the whole library. Names follow Celery/kombu where the meaning matches
+ * (`celery/exceptions.py`, `kombu/exceptions.py`) so that logs read the same on both sides.
+ * `this.name` is set explicitly because class names do not survive minification.
+ */
+export type ErrorCode =
+  | 'E_PROTOCOL_DECODE'
+  | 'E_PROTOCOL_UNSUPPORTED_VERSION'
+  | 'E_INVALID_TASK'
+  | 'E_ENCODE'
+  | 'E_DECODE'
+  | 'E_SERIALIZER_NOT_INSTALLED'
+  | 'E_CONTENT_DISALLOWED'
+  | 'E_BROKER'
+  | 'E_BACKEND'
+  | 'E_TIMEOUT'
+  | 'E_TASK_REVOKED'
+  | 'E_NOT_REGISTERED'
+  | 'E_CHORD'
+  | 'E_TASK_FAILED'
+  | 'E_CONFIG';
+
+/** Root of every error celery-wire throws. */
+export class CeleryError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CeleryError';
+    this.code = code;
+  }
+}
+
+/** A message that is not a Celery task message, or whose fields are malformed. */
+export class ProtocolError extends CeleryError {
+  /** JSON-pointer-ish path of the offending field, when known (e.g. `/headers/timelimit`). */
+  readonly path: string | undefined;
+  constructor(message: string, options?: ErrorOptions & { path?: string; code?: ErrorCode }) {
+    super(options?.code ?? 'E_PROTOCOL_DECODE', message, options);
+    this.name = 'ProtocolError';
+    this.path = options?.path;
+  }
+}
+
+/** Celery's `InvalidTaskError`: a task message whose fields cannot be used (bad eta, kwargs not a mapping). */
+export class InvalidTaskError extends ProtocolError {
+  constructor(message: string, options?: ErrorOptions & { path?: string }) {
+    super(message, { ...options, code: 'E_INVALID_TASK' });
+    this.name = 'InvalidTaskError';
+  }
+}
+
+/** Base of kombu's serialization errors. */
+export class SerializationError extends CeleryError {
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+    this.name = 'SerializationError';
+  }
+}
+
+/** kombu `EncodeError`: a value the chosen serializer cannot represent. */
+export class EncodeError extends SerializationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('E_ENCODE', message, options);
+    this.name = 'EncodeError';
+  }
+}
+
+/** kombu `DecodeError`: bytes the serializer cannot parse. */
+export class DecodeError extends SerializationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('E_DECODE', message, options);
+    this.name = 'DecodeError';
+  }
+}
+
+/** kombu `SerializerNotInstalled`: an unknown serializer name or content type. */
+export class SerializerNotInstalledError extends SerializationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('E_SERIALIZER_NOT_INSTALLED', message, options);
+    this.name = 'SerializerNotInstalledError';
+  }
+}
+
+/** kombu `ContentDisallowed`: a content type outside the accept list (pickle, by default). */
+export class ContentDisallowedError extends SerializationError {
+  readonly contentType: string;
+  constructor(contentType: string, options?: ErrorOptions) {
+    super(
+      'E_CONTENT_DISALLOWED',
+      `Refusing to deserialize untrusted content of type ${contentType}`,
+      options,
+    );
+    this.name = 'ContentDisallowedError';
+    this.contentType = contentType;
+  }
+}
+
+/** Type guard for any error raised by celery-wire. */
+export function isCeleryError(e: unknown): e is CeleryError {
+  return e instanceof CeleryError;
+}
