@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One command: build the venvs, run the generator for every Celery line, write manifest.json.
+# Output: protocol-fixtures/celery-<line>/<kind>/<case>.json (old line directories are replaced).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+OUT="$ROOT/protocol-fixtures"
+LINES="${CELERY_LINES:-5.7 5.2}"
+export TZ=UTC PYTHONHASHSEED=0 LC_ALL=C.UTF-8 PYTHONDONTWRITEBYTECODE=1
+export PYTHONWARNINGS=ignore
+
+bash "$HERE/bootstrap.sh"
+for line in $LINES; do
+  dir="$OUT/celery-$line"
+  tmp="$(mktemp -d)"
+  "$HERE/.venv-$line/bin/python" "$HERE/fixtures/generate.py" "$tmp" >/dev/null
+  "$HERE/.venv-$line/bin/python" "$HERE/capture.py" --pinned "$tmp/captured" >/dev/null
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  chmod -R a+rX "$dir"
+  echo "generate-fixtures: celery-$line: $(find "$dir" -name '*.json' | wc -l) cases"
+done
+python3 "$HERE/fixtures/manifest.py" "$OUT" $LINES

@@ -1,0 +1,23 @@
+"""Conformance peer: a real Celery app configured from Celery's own environment variables."""
+import os
+
+from celery import Celery
+
+app = Celery(
+    'conformance',
+    broker=os.environ.get('CELERY_BROKER_URL', 'redis://127.0.0.1:6379/0'),
+    backend=os.environ.get('CELERY_RESULT_BACKEND', 'redis://127.0.0.1:6379/0'),
+    include=['peer.tasks'],
+)
+app.conf.update(
+    task_serializer=os.environ.get('CELERY_TASK_SERIALIZER', 'json'),
+    result_serializer=os.environ.get('CELERY_RESULT_SERIALIZER', 'json'),
+    task_protocol=int(os.environ.get('CELERY_TASK_PROTOCOL', '2')),
+    accept_content=['json', 'msgpack', 'yaml'],
+    result_accept_content=['json', 'msgpack', 'yaml'],
+    result_extended=os.environ.get('CELERY_RESULT_EXTENDED', '') in ('1', 'true', 'yes'),
+    task_default_queue='celery',
+    worker_send_task_events=os.environ.get('CELERY_SEND_EVENTS', '1') in ('1', 'true', 'yes'),
+    task_send_sent_event=False,
+    broker_connection_retry_on_startup=True,
+)
