@@ -95,6 +95,28 @@ export class ContentDisallowedError extends SerializationError {
   }
 }
 
+/**
+ * A broker refused or failed an operation (kombu's `OperationalError`/`ChannelError` family): a
+ * declaration conflicting with an existing queue (AMQP 406 PRECONDITION_FAILED), a nacked publish,
+ * an unroutable frame. `replyCode` carries the AMQP reply code when the broker sent one.
+ */
+export class BrokerError extends CeleryError {
+  readonly replyCode: number | undefined;
+  constructor(message: string, options?: ErrorOptions & { replyCode?: number }) {
+    super('E_BROKER', message, options);
+    this.name = 'BrokerError';
+    this.replyCode = options?.replyCode;
+  }
+}
+
+/** The connection to the broker was lost or could not be established (kombu `ConnectionError`). */
+export class BrokerConnectionError extends BrokerError {
+  constructor(message: string, options?: ErrorOptions & { replyCode?: number }) {
+    super(message, options);
+    this.name = 'BrokerConnectionError';
+  }
+}
+
 /** Type guard for any error raised by celery-wire. */
 export function isCeleryError(e: unknown): e is CeleryError {
   return e instanceof CeleryError;

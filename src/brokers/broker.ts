@@ -1,0 +1,131 @@
+import type { DeliveryInfo, RawMessage } from '../protocol/raw-message';
+import type { PyValue } from '../serialization/py-values';
+
+/** Exchange types kombu knows (`kombu/entity.py`, `Exchange.type`). */
+export type ExchangeType = 'direct' | 'topic' | 'fanout' | 'headers';
+
+/**
+ * A queue declaration mirroring kombu's `Queue(name, Exchange(name, type), routing_key, …)`.
+ * Defaults are kombu's (`kombu/entity.py`, `Exchange.durable = True`, `Queue.durable = True`,
+ * `auto_delete = False`, `exclusive = False`), so that our declarations are the ones a Python
+ * worker makes and RabbitMQ never answers 406 PRECONDITION_FAILED.
+ */
+export interface QueueSpec {
+  /** Queue name; `celery` by default in Celery (`task_default_queue`). */
+  name: string;
+  /** Exchange name; `''` means no exchange declaration and no binding (default exchange). */
+  exchange?: string;
+  /** Exchange type; kombu's default is `direct`. */
+  exchangeType?: ExchangeType;
+  /** Binding key; defaults to the queue name, as Celery's `Queue(name, routing_key=name)`. */
+  routingKey?: string;
+  /** Queue durability (default `true`). */
+  durable?: boolean;
+  /** Exchange durability (default `true`; `celery.pidbox` is the known `false`). */
+  exchangeDurable?: boolean;
+  autoDelete?: boolean;
+  exchangeAutoDelete?: boolean;
+  exclusive?: boolean;
+  /**
+   * Queue arguments exactly as kombu sends them, e.g. `{'x-max-priority': 10}`,
+   * `{'x-expires': 10000, 'x-message-ttl': 300000}` (integer milliseconds, as produced by
+   * `kombu/transport/base.py`, `to_rabbitmq_queue_arguments`).
+   */
+  arguments?: Record<string, PyValue>;
+}
+
+/** Where to publish: kombu `Producer.publish(exchange=…, routing_key=…)`. */
+export interface PublishTarget {
+  /** `''` is the default exchange, which Celery uses for direct queues (`send_task_message`). */
+  exchange: string;
+  routingKey: string;
+  /** Queue to declare (once per broker connection) before publishing, like kombu `declare=[queue]`. */
+  queue?: QueueSpec;
+}
+
+/** Per-publish options. */
+export interface PublishOptions {
+  /** AMQP `mandatory` flag (returned if unroutable). Ignored on Redis. */
+  mandatory?: boolean;
+}
+
+/** One message + target in a {@link Broker.publishMany} batch. */
+export interface PublishItem {
+  message: RawMessage;
+  target: PublishTarget;
+  opts?: PublishOptions;
+}
+
+/** A message handed to a consumer. Exactly one of `ack()`/`reject()` must be called. */
+export interface Delivery {
+  readonly message: RawMessage;
+  readonly deliveryInfo: DeliveryInfo;
+  /** AMQP delivery tag (number) or kombu Redis delivery tag (uuid string). */
+  readonly deliveryTag: string | number;
+  readonly redelivered: boolean;
+  /** The queue this delivery came from. */
+  readonly queue: string;
+  ack(): Promise<void>;
+  /** Reject; with `requeue` the broker delivers it again (Redis: to the back of the FIFO). */
+  reject(requeue: boolean): Promise<void>;
+}
+
+/** Callback receiving deliveries; a rejected promise is reported via {@link ConsumeOptions.onError}. */
+export type DeliveryHandler = (delivery: Delivery) => void | Promise<void>;
+
+export interface ConsumeOptions {
+  /** Maximum unacknowledged deliveries in flight (0 = unlimited). Celery: concurrency × 4. */
+  prefetch?: number;
+  /** Handler failures and transport errors after `consume()` resolved. */
+  onError?: (err: Error) => void;
+}
+
+/** A running consumer. */
+export interface Consumer {
+  /** Stop receiving; unacked deliveries stay pending until acked/rejected or the broker closes. */
+  cancel(): Promise<void>;
+}
+
+/** What a transport can do (`kombu/transport/base.py`, `Transport.implements`). */
+export interface BrokerCapabilities {
+  /** Broker-side publisher confirms (AMQP confirm mode). Redis: LPUSH reply counts as acceptance. */
+  publisherConfirms: boolean;
+  /** Higher priority number served first (RabbitMQ) or lower first (kombu Redis). */
+  priorityOrder: 'higher-first' | 'lower-first';
+  /** Broker enforces `x-message-ttl` / `expiration`. */
+  messageTtl: boolean;
+  /** Exchange types that route. */
+  exchangeTypes: readonly ExchangeType[];
+}
+
+/**
+ * One small interface in front of each driver, modelled on kombu's `Channel`
+ * (`basic_publish`, `basic_consume`, `basic_ack`, `basic_reject`).
+ */
+export interface Broker {
+  readonly capabilities: BrokerCapabilities;
+  /** Connect; idempotent (concurrent callers share one attempt). */
+  connect(): Promise<void>;
+  /** Close; idempotent. Redis restores unacked deliveries, as kombu's `QoS.restore_unacked_once`. */
+  close(): Promise<void>;
+  /** Declare exchange, queue and binding as kombu `maybe_declare` does. */
+  declareQueue(spec: QueueSpec): Promise<void>;
+  /** Resolves once the broker accepted the message (AMQP confirm / Redis reply). */
+  publish(message: RawMessage, target: PublishTarget, opts?: PublishOptions): Promise<void>;
+  /** Pipelined batch publish; resolves when all were accepted. */
+  publishMany(items: readonly PublishItem[]): Promise<void>;
+  consume(
+    queues: readonly string[],
+    handler: DeliveryHandler,
+    opts?: ConsumeOptions,
+  ): Promise<Consumer>;
+}
+
+/** Reconnect delay policy: attempt number (1-based) → milliseconds, or `undefined` to give up. */
+export type BackoffPolicy = (attempt: number) => number | undefined;
+
+/**
+ * kombu's schedule: 2 s, then +2 s per attempt, capped at 30 s, forever (`kombu/connection.py`,
+ * `Connection.ensure_connection`: `interval_start=2, interval_step=2, interval_max=30`).
+ */
+export const defaultBackoff: BackoffPolicy = (attempt) => Math.min(2000 * attempt, 30_000);

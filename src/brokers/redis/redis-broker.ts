@@ -1,0 +1,227 @@
+import { Redis } from 'ioredis';
+import { BrokerConnectionError, BrokerError } from '../../errors/errors';
+import type { DeliveryInfo, RawMessage } from '../../protocol/raw-message';
+import { decodeRedisEnvelope, encodeRedisEnvelope } from '../../protocol/redis-envelope';
+import {
+  bindingKey,
+  bindingMember,
+  clampPriority,
+  fanoutChannel,
+  priorityQueueKey,
+} from '../../protocol/redis-keys';
+import type { JsonDialect } from '../../serialization/registry';
+import { systemClock, type Clock } from '../../util/clock';
+import { uuid4, type UuidFactory } from '../../util/uuid';
+import {
+  defaultBackoff,
+  type BackoffPolicy,
+  type Broker,
+  type BrokerCapabilities,
+  type ConsumeOptions,
+  type Consumer,
+  type DeliveryHandler,
+  type ExchangeType,
+  type PublishItem,
+  type PublishTarget,
+  type QueueSpec,
+} from '../broker';
+import { parseBrokerUrl, type RedisBrokerUrl } from '../url';
+import { bindingPattern, lookupQueues } from './routing';
+import { RedisConsumer } from './redis-consumer';
+import { toRedisError } from './redis-qos';
+
+/** Options of {@link RedisBroker}. */
+export interface RedisBrokerOptions {
+  url: string | RedisBrokerUrl;
+  backoff?: BackoffPolicy;
+  clock?: Clock;
+  /** Delivery tags (kombu: uuid4 per publish, `Channel._next_delivery_tag`). */
+  uuid?: UuidFactory;
+  /** Envelope JSON dialect (kombu ≥5.3 `__type__` envelopes by default). */
+  jsonDialect?: JsonDialect;
+  /** BRPOP timeout in seconds (kombu `brpop_timeout`, default 1). */
+  brpopTimeout?: number;
+  onError?: (err: Error) => void;
+}
+
+/**
+ * kombu's Redis virtual transport (`kombu/transport/redis.py`) from Node: the same keys, envelope,
+ * binding sets, priority lists and ack emulation, so Python workers and we share queues.
+ */
+export class RedisBroker implements Broker {
+  readonly capabilities: BrokerCapabilities = {
+    publisherConfirms: false,
+    priorityOrder: 'lower-first',
+    messageTtl: false,
+    exchangeTypes: ['direct', 'topic', 'fanout'],
+  };
+  readonly url: RedisBrokerUrl;
+  private readonly opts: RedisBrokerOptions;
+  private client: Redis | undefined;
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+  /** Exchange types this process declared (`BrokerState.exchanges`); others are `direct`. */
+  private readonly exchangeTypes = new Map<string, ExchangeType>();
+  private readonly consumers = new Set<RedisConsumer>();
+
+  constructor(opts: RedisBrokerOptions) {
+    const url = typeof opts.url === 'string' ? parseBrokerUrl(opts.url) : opts.url;
+    if (url.transport !== 'redis') throw new BrokerError(`not a Redis URL: ${url.scheme}`);
+    this.url = url;
+    this.opts = opts;
+  }
+
+  /** ioredis options for this URL; RESP2 pinned, as redis-py speaks it (design-notes §3.7). */
+  redisOptions() {
+    const u = this.url;
+    const backoff = this.opts.backoff ?? defaultBackoff;
+    return {
+      ...(u.socketPath === undefined
+        ? { host: u.hostname ?? '127.0.0.1', port: u.port ?? 6379 }
+        : { path: u.socketPath }),
+      db: u.db,
+      ...(u.username === undefined ? {} : { username: u.username }),
+      ...(u.password === undefined ? {} : { password: u.password }),
+      ...(u.tls ? { tls: {} } : {}),
+      protocol: 2 as const,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times: number) => (this.closed ? null : (backoff(times) ?? null)),
+    };
+  }
+
+  /** A new connection with this broker's settings (BRPOP needs its own, like kombu's). */
+  newClient(): Redis {
+    const c = new Redis(this.redisOptions());
+    c.on('error', (e: Error) => {
+      if (!this.closed) this.opts.onError?.(toRedisError(e, 'redis connection'));
+    });
+    return c;
+  }
+
+  connect(): Promise<void> {
+    if (this.closed) return Promise.reject(new BrokerConnectionError('broker is closed'));
+    if (this.client) return Promise.resolve();
+    this.connecting ??= (async () => {
+      const c = this.newClient();
+      try {
+        await c.connect();
+      } catch (e) {
+        c.disconnect();
+        throw toRedisError(e, `cannot connect to redis db ${String(this.url.db)}`);
+      }
+      this.client = c;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async cmd(): Promise<Redis> {
+    await this.connect();
+    if (!this.client) throw new BrokerConnectionError('not connected');
+    return this.client;
+  }
+
+  /** Closes consumers first: their unacked deliveries are RPUSHed back (`QoS.restore_unacked`). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const errors: unknown[] = [];
+    for (const c of [...this.consumers]) await c.cancel().catch((e: unknown) => errors.push(e));
+    this.closed = true;
+    await this.connecting?.catch(() => undefined);
+    const c = this.client;
+    this.client = undefined;
+    if (c) {
+      await c.quit().catch(() => {
+        c.disconnect();
+      });
+    }
+    if (errors.length > 0) throw toRedisError(errors[0], 'restoring unacked messages on close');
+  }
+
+  /**
+   * `Queue.declare` on the virtual transport: nothing is created for the queue itself (kombu only
+   * runs LLENs); the binding is `SADD _kombu.binding.<exchange> <rk>\x06\x16<pattern>\x06\x16<q>`.
+   */
+  async declareQueue(spec: QueueSpec): Promise<void> {
+    const exchange = spec.exchange ?? spec.name;
+    if (exchange === '') return;
+    const type = spec.exchangeType ?? 'direct';
+    this.exchangeTypes.set(exchange, type);
+    const rk = spec.routingKey ?? spec.name;
+    const client = await this.cmd();
+    try {
+      await client.sadd(
+        bindingKey(exchange),
+        bindingMember(rk, bindingPattern(type, rk), spec.name),
+      );
+    } catch (e) {
+      throw toRedisError(e, `declaring queue ${spec.name}`);
+    }
+  }
+
+  /** Queues `exchange` routes `routingKey` to (`Channel._lookup`; SMEMBERS per call, as kombu). */
+  async lookup(exchange: string, routingKey: string): Promise<string[]> {
+    if (exchange === '') return [routingKey];
+    const type = this.exchangeTypes.get(exchange) ?? 'direct';
+    const members = await (await this.cmd()).smembers(bindingKey(exchange));
+    return lookupQueues(exchange, type, members, routingKey);
+  }
+
+  async publish(message: RawMessage, target: PublishTarget): Promise<void> {
+    await this.publishMany([{ message, target }]);
+  }
+
+  /** One pipeline for the batch: LPUSH per routed queue, PUBLISH for fanout exchanges. */
+  async publishMany(items: readonly PublishItem[]): Promise<void> {
+    for (const it of items) if (it.target.queue) await this.declareQueue(it.target.queue);
+    const client = await this.cmd();
+    const pipe = client.pipeline();
+    const uuid = this.opts.uuid ?? uuid4;
+    const dialect =
+      this.opts.jsonDialect === undefined ? {} : { jsonDialect: this.opts.jsonDialect };
+    for (const { message, target } of items) {
+      const di: DeliveryInfo = { exchange: target.exchange, routing_key: target.routingKey };
+      const text = encodeRedisEnvelope(message, di, uuid(), dialect);
+      if (this.exchangeTypes.get(target.exchange) === 'fanout') {
+        pipe.publish(fanoutChannel(target.exchange, target.routingKey, { db: this.url.db }), text);
+        continue;
+      }
+      const queues = await this.lookup(target.exchange, target.routingKey);
+      // `_get_message_priority(reverse=False)`: properties.priority clamped to 0..9.
+      const pri = clampPriority(message.properties.priority);
+      for (const q of queues) pipe.lpush(priorityQueueKey(q, pri), text);
+    }
+    let res: [Error | null, unknown][] | null;
+    try {
+      res = await pipe.exec();
+    } catch (e) {
+      throw toRedisError(e, 'publish');
+    }
+    const failed = res?.find(([err]) => err !== null);
+    if (failed?.[0]) throw toRedisError(failed[0], 'publish');
+  }
+
+  async consume(
+    queues: readonly string[],
+    handler: DeliveryHandler,
+    opts: ConsumeOptions = {},
+  ): Promise<Consumer> {
+    const client = await this.cmd();
+    const consumer = new RedisConsumer({
+      broker: this,
+      client,
+      queues,
+      handler,
+      opts,
+      clock: this.opts.clock ?? systemClock,
+      brpopTimeout: this.opts.brpopTimeout ?? 1,
+      decode: decodeRedisEnvelope,
+      onDone: (c) => this.consumers.delete(c),
+    });
+    this.consumers.add(consumer);
+    consumer.start();
+    return consumer;
+  }
+}
