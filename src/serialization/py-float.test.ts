@@ -11,6 +11,7 @@ const cases: [number, string][] = [
   [1e16, '1e+16'],
   [1.5e16, '1.5e+16'],
   [123456789012345.6, '123456789012345.6'],
+  // eslint-disable-next-line no-loss-of-precision -- deliberately rounds: CPython reads this literal the same way
   [1234567890123456.7, '1234567890123456.8'],
   [0.0001, '0.0001'],
   [0.00001, '1e-05'],

@@ -1,0 +1,5 @@
+// Minimal typings for seek-bzip 2.x (pure-JS bzip2 decoder; ships no .d.ts of its own).
+declare module 'seek-bzip' {
+  /** Decode a whole `.bz2` stream (all concatenated streams). */
+  export function decode(input: Uint8Array, output?: Uint8Array): Buffer;
+}
