@@ -10,6 +10,12 @@ export function pyFloatRepr(x: number): string {
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  // Fast path: in [1e-4, 1e16) both languages print plain decimals with the same shortest digits.
+  const abs = Math.abs(x);
+  if (abs >= 1e-4 && abs < 1e16) {
+    const s = String(x);
+    return Number.isInteger(x) ? `${s}.0` : s;
+  }
   // toExponential() without an argument yields the shortest digits that round-trip.
   const [mantissa = '', expText = '0'] = x.toExponential().split('e');
   const exp = Number(expText);

@@ -57,8 +57,11 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * kombu/serialization.py, prepare_accept_content: names become MIME types, anything containing
  * `/` is kept; an unknown name raises SerializerNotInstalled.
  */
-export function prepareAcceptContent(accept: readonly string[]): Set<string> {
-  return new Set(
+export function prepareAcceptContent(accept: readonly string[]): ReadonlySet<string> {
+  // Accept lists are long-lived config arrays: resolve each one once, not on every message.
+  const cached = acceptCache.get(accept);
+  if (cached !== undefined) return cached;
+  const resolved = new Set(
     accept.map((n) => {
       if (n.includes('/')) return n;
       const entry = SERIALIZERS[n];
@@ -68,7 +71,14 @@ export function prepareAcceptContent(accept: readonly string[]): Set<string> {
       return entry[0];
     }),
   );
+  acceptCache.set(accept, resolved);
+  return resolved;
 }
+
+const acceptCache = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** Celery's `accept_content` default. */
+const DEFAULT_ACCEPT: readonly string[] = ['json'];
 
 function refusePickle(): never {
   // We never (un)pickle: it is arbitrary code execution, and has no JavaScript meaning.
@@ -139,7 +149,7 @@ export function loads(
   opts?: LoadsOptions,
 ): PyValue {
   const type = contentType !== undefined && contentType !== '' ? contentType : 'application/data';
-  const accept = prepareAcceptContent(opts?.accept ?? ['json']);
+  const accept = prepareAcceptContent(opts?.accept ?? DEFAULT_ACCEPT);
   if (!TRUSTED_CONTENT.has(type) && !accept.has(type)) throw new ContentDisallowedError(type);
   const encoding = (
     contentEncoding !== undefined && contentEncoding !== '' ? contentEncoding : 'utf-8'
