@@ -1,0 +1,110 @@
+/**
+ * Wire differences between Celery release lines. A profile names the line whose exact output we
+ * reproduce; `celery-5.7` is the default. Sources: `celery/app/amqp.py`, `AMQP.as_task_v2` at
+ * v4.4.7, v5.2.7 and v5.7.0; `celery/app/base.py`, `Celery.send_task`; `celery/backends/base.py`,
+ * `Backend._get_result_meta`; `celery/canvas.py`, `Signature` (`chord_size` in 4.x/5.0).
+ */
+export type CeleryProfileName = 'celery-5.7' | 'celery-5.2' | 'celery-4.4';
+
+/** What a profile changes on the wire. */
+export interface CeleryProfile {
+  name: CeleryProfileName;
+  /** v2 header keys in `as_task_v2` insertion order. */
+  headerKeys: readonly string[];
+  /** `send_task` sets the AMQP `expiration` property from `expires` (Celery ≥5.2.0). */
+  expirationProperty: boolean;
+  /** Signature dicts carry `chord_size` (Celery 4.x–5.0.x). */
+  signatureChordSize: boolean;
+  /** Result `date_done` is aware (`+00:00`, Celery ≥5.5) instead of naive UTC. */
+  awareDateDone: boolean;
+  /**
+   * `ignore_result` header when the caller gives none: `send_task` pops it with default `None` in
+   * 5.7.0 (the worker then uses the task's own setting) and `False` before.
+   */
+  ignoreResultDefault: boolean | null;
+  /**
+   * RPC result messages carry the full result document (`_get_result_meta` + task_id, Celery
+   * 5.7.0) instead of the 5-key `{task_id, status, result, traceback, children}` body.
+   */
+  rpcFullMeta: boolean;
+  /** Events carry `utcoffset` as a float in hours (`celery/utils/time.py`, `utcoffset`, true division in 5.7.0); an int before. */
+  floatUtcoffset: boolean;
+}
+
+const BASE_KEYS = [
+  'lang',
+  'task',
+  'id',
+  'shadow',
+  'eta',
+  'expires',
+  'group',
+  'group_index',
+  'retries',
+  'timelimit',
+  'root_id',
+  'parent_id',
+  'argsrepr',
+  'kwargsrepr',
+  'origin',
+] as const;
+
+/** Every supported profile, by name. */
+export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
+  'celery-5.7': {
+    name: 'celery-5.7',
+    headerKeys: [
+      ...BASE_KEYS,
+      'ignore_result',
+      'replaced_task_nesting',
+      'stamped_headers',
+      'stamps',
+    ],
+    expirationProperty: true,
+    signatureChordSize: false,
+    awareDateDone: true,
+    ignoreResultDefault: null,
+    rpcFullMeta: true,
+    floatUtcoffset: true,
+  },
+  'celery-5.2': {
+    name: 'celery-5.2',
+    headerKeys: [...BASE_KEYS, 'ignore_result'],
+    expirationProperty: true,
+    signatureChordSize: false,
+    awareDateDone: false,
+    ignoreResultDefault: false,
+    rpcFullMeta: false,
+    floatUtcoffset: false,
+  },
+  'celery-4.4': {
+    name: 'celery-4.4',
+    headerKeys: [...BASE_KEYS],
+    expirationProperty: false,
+    signatureChordSize: true,
+    awareDateDone: false,
+    ignoreResultDefault: false,
+    rpcFullMeta: false,
+    floatUtcoffset: false,
+  },
+};
+
+/** The default profile. */
+export const DEFAULT_PROFILE: CeleryProfile = PROFILES['celery-5.7'];
+
+/** Resolve a profile name (or pass a profile through); unknown names throw a RangeError. */
+export function getProfile(p: CeleryProfileName | CeleryProfile | undefined): CeleryProfile {
+  if (p === undefined) return DEFAULT_PROFILE;
+  if (typeof p !== 'string') return p;
+  const found = (PROFILES as Partial<Record<string, CeleryProfile>>)[p];
+  if (!found) throw new RangeError(`unknown Celery profile ${p}`);
+  return found;
+}
+
+/** The profile for a Celery version string such as `5.2.7` or `5.6.3`. */
+export function profileForVersion(version: string): CeleryProfile {
+  const [maj = 0, min = 0] = version.split('.').map((x) => Number.parseInt(x, 10));
+  if (maj > 5 || (maj === 5 && min >= 3)) return PROFILES['celery-5.7'];
+  if (maj === 5 && min >= 1) return PROFILES['celery-5.2'];
+  return PROFILES['celery-4.4'];
+}
