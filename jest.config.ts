@@ -1,13 +1,15 @@
 import type { Config } from 'jest';
 
 const tsJest: Config['transform'] = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
 };
 
 const common = {
   transform: tsJest,
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // node16 resolution wants `.js` on relative dynamic imports; under ts-jest they name `.ts` files.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 } satisfies Config;
 
 /**
