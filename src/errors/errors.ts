@@ -117,6 +117,87 @@ export class BrokerConnectionError extends BrokerError {
   }
 }
 
+/** A result backend failed or refused an operation (Celery `celery.exceptions.BackendError`). */
+export class BackendError extends CeleryError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('E_BACKEND', message, options);
+    this.name = 'BackendError';
+  }
+}
+
+/** Reading a task's result document failed (Celery `celery.exceptions.BackendGetMetaError`). */
+export class BackendGetMetaError extends BackendError {
+  readonly taskId: string;
+  constructor(message: string, options: ErrorOptions & { taskId: string }) {
+    super(message, options);
+    this.name = 'BackendGetMetaError';
+    this.taskId = options.taskId;
+  }
+}
+
+/**
+ * Waiting for a result took longer than allowed. `name` is `TimeoutError`, as Celery's
+ * `celery.exceptions.TimeoutError` ("The operation timed out.").
+ */
+export class CeleryTimeoutError extends CeleryError {
+  constructor(message = 'The operation timed out.', options?: ErrorOptions) {
+    super('E_TIMEOUT', message, options);
+    this.name = 'TimeoutError';
+  }
+}
+
+/**
+ * A task ended in FAILURE: the exception Celery stored, rebuilt (`celery/backends/base.py`,
+ * `Backend.exception_to_python`). `message` reads like Python's traceback tail, `ExcType: msg`.
+ */
+export class TaskFailedError extends CeleryError {
+  readonly taskId: string;
+  /** `type(exc).__qualname__`, e.g. `ValueError`. */
+  readonly excType: string;
+  /** `type(exc).__module__`, e.g. `builtins` (null when the writer stored none). */
+  readonly excModule: string | null;
+  /** `str(exc)`. */
+  readonly excMessage: string;
+  /** `exc.args` as stored (`exc_message`). */
+  readonly excArgs: readonly unknown[];
+  /** The worker's formatted traceback, when stored. */
+  readonly traceback: string | null;
+  constructor(
+    info: {
+      taskId: string;
+      excType: string;
+      excModule: string | null;
+      excMessage: string;
+      excArgs: readonly unknown[];
+      traceback: string | null;
+    },
+    options?: ErrorOptions,
+  ) {
+    super(
+      'E_TASK_FAILED',
+      info.excMessage ? `${info.excType}: ${info.excMessage}` : info.excType,
+      options,
+    );
+    this.name = 'TaskFailedError';
+    this.taskId = info.taskId;
+    this.excType = info.excType;
+    this.excModule = info.excModule;
+    this.excMessage = info.excMessage;
+    this.excArgs = info.excArgs;
+    this.traceback = info.traceback;
+  }
+}
+
+/** The task was revoked or expired (Celery `celery.exceptions.TaskRevokedError`). */
+export class TaskRevokedError extends CeleryError {
+  readonly taskId: string;
+  constructor(message: string, options: ErrorOptions & { taskId: string }) {
+    super('E_TASK_REVOKED', message, options);
+    this.name = 'TaskRevokedError';
+    this.taskId = options.taskId;
+  }
+}
+
 /** Type guard for any error raised by celery-wire. */
 export function isCeleryError(e: unknown): e is CeleryError {
   return e instanceof CeleryError;

@@ -1,0 +1,40 @@
+import { CeleryTimeoutError } from '../errors/errors';
+import type { TaskMeta } from './backend';
+import { pendingMeta } from './codec';
+import { PendingResults } from './pending';
+
+const meta = (status: string, result: TaskMeta['result'] = null): TaskMeta => ({
+  ...pendingMeta('t'),
+  status,
+  result,
+});
+
+describe('PendingResults', () => {
+  it('reports every state and settles on READY, telling when the last waiter left', async () => {
+    const p = new PendingResults();
+    const seen: string[] = [];
+    const lasts: boolean[] = [];
+    const a = p.add('t', { onState: (m) => seen.push(m.status) }, (l) => lasts.push(l));
+    const b = p.add('t', {}, (l) => lasts.push(l));
+    expect(p.deliver('t', meta('PROGRESS'))).toBe(true);
+    expect(p.deliver('other', meta('SUCCESS'))).toBe(false);
+    p.deliver('t', meta('SUCCESS', 5));
+    expect((await a).result).toBe(5);
+    expect((await b).status).toBe('SUCCESS');
+    expect(seen).toEqual(['PROGRESS', 'SUCCESS']);
+    expect(lasts).toEqual([false, true]);
+    expect(p.has('t')).toBe(false);
+  });
+
+  it('times out with a TimeoutError-named error and honours abort signals', async () => {
+    const p = new PendingResults();
+    const err = await p.add('t', { timeoutMs: 5 }, () => undefined).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CeleryTimeoutError);
+    expect((err as Error).name).toBe('TimeoutError');
+    const ac = new AbortController();
+    const w = p.add('t', { signal: ac.signal }, () => undefined);
+    ac.abort(new Error('stop'));
+    await expect(w).rejects.toThrow('stop');
+    expect(p.ids()).toEqual([]);
+  });
+});

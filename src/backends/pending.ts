@@ -1,0 +1,112 @@
+import { BackendError, CeleryTimeoutError } from '../errors/errors';
+import { READY_STATES } from '../protocol/states';
+import type { TaskMeta, WaitOptions } from './backend';
+
+/** The abort reason as an Error (`AbortController.abort()` gives a DOMException). */
+function abortError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new BackendError('wait aborted', { cause: reason });
+}
+
+interface Waiter {
+  resolve: (meta: TaskMeta) => void;
+  reject: (err: Error) => void;
+  onState: ((meta: TaskMeta) => void) | undefined;
+}
+
+/**
+ * Outstanding results and their waiters, the bookkeeping of Celery's `BaseResultConsumer`
+ * (`celery/backends/asynchronous.py`, `_pending_results` / `on_state_change`): every state update
+ * goes to every waiter's `onState`; a READY state settles them all.
+ */
+export class PendingResults {
+  private readonly waiters = new Map<string, Set<Waiter>>();
+
+  /** Task ids someone is waiting for. */
+  ids(): string[] {
+    return [...this.waiters.keys()];
+  }
+
+  has(taskId: string): boolean {
+    return this.waiters.has(taskId);
+  }
+
+  /**
+   * Register a waiter. `onSettled` runs once the waiter is gone (ready, timeout, abort) with
+   * `true` when no other waiter remains for the id, so callers can unsubscribe.
+   */
+  add(
+    taskId: string,
+    opts: WaitOptions,
+    onSettled: (lastForId: boolean) => void,
+  ): Promise<TaskMeta> {
+    return new Promise<TaskMeta>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const signal = opts.signal;
+      const cleanup = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const set = this.waiters.get(taskId);
+        set?.delete(waiter);
+        const last = set?.size === 0;
+        if (last) this.waiters.delete(taskId);
+        onSettled(last);
+      };
+      const waiter: Waiter = {
+        resolve: (m) => {
+          cleanup();
+          resolve(m);
+        },
+        reject: (e) => {
+          cleanup();
+          reject(e);
+        },
+        onState: opts.onState,
+      };
+      const onAbort = (): void => {
+        waiter.reject(abortError(signal?.reason));
+      };
+      if (signal?.aborted === true) {
+        reject(abortError(signal.reason));
+        return;
+      }
+      let set = this.waiters.get(taskId);
+      if (!set) this.waiters.set(taskId, (set = new Set()));
+      set.add(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.timeoutMs !== undefined) {
+        const ms = opts.timeoutMs;
+        timer = setTimeout(() => {
+          waiter.reject(new CeleryTimeoutError(`The operation timed out (${String(ms / 1000)}s).`));
+        }, ms);
+      }
+    });
+  }
+
+  /** A new state for `taskId`: report it, settle on READY. Returns whether anyone was waiting. */
+  deliver(taskId: string, meta: TaskMeta): boolean {
+    const set = this.waiters.get(taskId);
+    if (!set) return false;
+    for (const w of [...set]) {
+      try {
+        w.onState?.(meta);
+      } catch (e) {
+        w.reject(
+          e instanceof Error ? e : new BackendError('onState callback failed', { cause: e }),
+        );
+        continue;
+      }
+      if (READY_STATES.has(meta.status)) w.resolve(meta);
+    }
+    return true;
+  }
+
+  /** Fail one task's waiters (e.g. a document that cannot be decoded). */
+  fail(taskId: string, err: Error): void {
+    for (const w of [...(this.waiters.get(taskId) ?? [])]) w.reject(err);
+  }
+
+  /** Fail every waiter (backend closed). */
+  failAll(err: Error): void {
+    for (const id of this.ids()) this.fail(id, err);
+  }
+}

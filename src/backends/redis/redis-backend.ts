@@ -1,0 +1,275 @@
+import { Redis } from 'ioredis';
+import { BackendError, BackendGetMetaError, isCeleryError } from '../../errors/errors';
+import type { RedisBrokerUrl } from '../../brokers/url';
+import { backendKeyPrefixes, type BackendKeyPrefixes } from '../../protocol/backend-keys';
+import { getProfile, type CeleryProfileName } from '../../protocol/profiles';
+import { buildResultMeta } from '../../protocol/result-meta';
+import type { Instant } from '../../protocol/time';
+import { FAILURE, READY_STATES, SUCCESS } from '../../protocol/states';
+import { isPyDict, type PyValue } from '../../serialization/py-values';
+import type {
+  BackendCapabilities,
+  BackendCommonOptions,
+  ResultBackend,
+  StoreOptions,
+  TaskMeta,
+  WaitOptions,
+} from '../backend';
+import { decodeDocument, decodeMeta, encodeDocument, pendingMeta } from '../codec';
+import { PendingResults } from '../pending';
+import { parseBackendUrl } from '../url';
+import { RedisResultConsumer } from './redis-result-consumer';
+
+/** Options of {@link RedisBackend}. */
+export interface RedisBackendOptions extends BackendCommonOptions {
+  /** `redis://[:pass@]host:port/db`, `rediss://…`, `redis+socket:///path` or a parsed URL. */
+  url: string | RedisBrokerUrl;
+  /** `result_backend_transport_options['global_keyprefix']`. */
+  globalKeyPrefix?: string;
+  /** `result_failure_expires` in seconds (Celery 5.7.0; default: `expiresSeconds`). */
+  failureExpiresSeconds?: number | null;
+  /** `redis_client_name`: CLIENT SETNAME of both connections. */
+  clientName?: string;
+  /** Connection errors after construction (the client keeps reconnecting). */
+  onError?: (err: Error) => void;
+}
+
+const DAY = 86_400;
+
+function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+function wrap(e: unknown, what: string): Error {
+  if (isCeleryError(e)) return e;
+  return new BackendError(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
+/**
+ * Celery's `RedisBackend` (`celery/backends/redis.py`) on ioredis, RESP2 pinned: documents under
+ * `celery-task-meta-<id>` written with SETEX + PUBLISH in one MULTI, read by SUBSCRIBE-then-GET on
+ * one shared subscriber connection.
+ */
+export class RedisBackend implements ResultBackend {
+  readonly capabilities: BackendCapabilities = {
+    supportsNativeJoin: true,
+    persistent: true,
+    supportsGroups: true,
+  };
+  private readonly client: Redis;
+  private readonly consumer: RedisResultConsumer;
+  private readonly pending = new PendingResults();
+  private readonly prefixes: BackendKeyPrefixes;
+  private readonly serializer: string;
+  private readonly accept: readonly string[];
+  private readonly expires: number;
+  private readonly failureExpires: number;
+  private readonly profile: CeleryProfileName;
+  private readonly now: () => Instant;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly opts: RedisBackendOptions) {
+    let url: RedisBrokerUrl;
+    if (typeof opts.url === 'string') {
+      const parsed = parseBackendUrl(opts.url);
+      if (parsed.kind !== 'redis') throw new BackendError(`not a Redis backend URL: ${opts.url}`);
+      url = parsed.redis;
+    } else {
+      url = opts.url;
+    }
+    this.prefixes = backendKeyPrefixes(opts.globalKeyPrefix);
+    this.serializer = opts.serializer ?? 'json';
+    this.accept = opts.accept ?? ['json'];
+    // `prepare_expires(type=int)`: integer seconds; 0/None means SET without expiry.
+    this.expires = Math.trunc(opts.expiresSeconds === undefined ? DAY : (opts.expiresSeconds ?? 0));
+    const fe = opts.failureExpiresSeconds;
+    this.failureExpires = fe === undefined || fe === null ? this.expires : Math.trunc(fe);
+    this.profile = getProfile(opts.profile).name;
+    this.now = opts.now ?? ((): Instant => new Date());
+    const base = {
+      ...(url.socketPath === undefined
+        ? { host: url.hostname ?? '127.0.0.1', port: url.port ?? 6379 }
+        : { path: url.socketPath }),
+      db: url.db,
+      ...(url.username === undefined ? {} : { username: url.username }),
+      ...(url.password === undefined ? {} : { password: url.password }),
+      ...(url.tls ? { tls: {} } : {}),
+      // RESP2 as redis-py speaks it: pub/sub messages and replies have one shape.
+      protocol: 2 as const,
+      lazyConnect: true,
+      ...(opts.clientName === undefined ? {} : { connectionName: opts.clientName }),
+    };
+    this.client = new Redis(base);
+    const sub = new Redis({ ...base, autoResubscribe: false });
+    for (const c of [this.client, sub]) {
+      c.on('error', (e: Error) => {
+        if (!this.closing) opts.onError?.(wrap(e, 'redis result backend'));
+      });
+    }
+    this.consumer = new RedisResultConsumer(sub, {
+      keyFor: (id) => this.taskKey(id),
+      decode: (body) => decodeMeta(body, this.serializer, this.accept),
+      mget: (keys) => this.client.mgetBuffer(...keys),
+      onState: (id, meta) => {
+        this.pending.deliver(id, meta);
+      },
+      onDecodeError: (id, err) => {
+        this.pending.fail(
+          id,
+          new BackendGetMetaError(`cannot decode result of ${id}`, {
+            cause: err,
+            taskId: id,
+          }),
+        );
+      },
+      isWanted: (id) => this.pending.has(id),
+    });
+  }
+
+  /** `get_key_for_task`: `celery-task-meta-<id>` with the global prefix. */
+  taskKey(taskId: string): string {
+    if (!taskId) throw new BackendError('task_id must not be empty');
+    return this.prefixes.task + taskId;
+  }
+
+  /** `get_key_for_group`: `celery-taskset-meta-<gid>` with the global prefix. */
+  groupKey(groupId: string): string {
+    if (!groupId) throw new BackendError('group_id must not be empty');
+    return this.prefixes.group + groupId;
+  }
+
+  private live(): void {
+    if (this.closing) throw new BackendError('result backend is closed');
+  }
+
+  async onTaskCall(taskId: string): Promise<void> {
+    this.live();
+    await this.consumer.consumeFrom(taskId);
+  }
+
+  async getTaskMeta(taskId: string): Promise<TaskMeta> {
+    this.live();
+    let raw: Buffer | null;
+    try {
+      raw = await this.client.getBuffer(this.taskKey(taskId));
+    } catch (e) {
+      throw new BackendGetMetaError(`cannot GET result of ${taskId}`, { cause: e, taskId });
+    }
+    // `_get_task_meta_for`: a missing (or empty) value is PENDING.
+    if (raw === null || raw.length === 0) return pendingMeta(taskId);
+    return decodeMeta(raw, this.serializer, this.accept);
+  }
+
+  async waitForResult(taskId: string, opts: WaitOptions = {}): Promise<TaskMeta> {
+    this.live();
+    // Register first, then SUBSCRIBE, then GET once: nothing published after the GET is missed
+    // (`ResultConsumer.consume_from` + `on_wait_for_pending`).
+    const done = this.pending.add(taskId, opts, (last) => {
+      if (last) void this.consumer.cancelFor(taskId).catch(() => undefined);
+    });
+    try {
+      await this.consumer.consumeFrom(taskId);
+      const meta = await this.getTaskMeta(taskId);
+      if (meta.status !== 'PENDING') this.pending.deliver(taskId, meta);
+    } catch (e) {
+      this.pending.fail(taskId, wrap(e, `waiting for ${taskId}`));
+    }
+    return done;
+  }
+
+  async forget(taskId: string): Promise<void> {
+    this.live();
+    await this.consumer.cancelFor(taskId);
+    await this.client.del(this.taskKey(taskId)).catch((e: unknown) => {
+      throw wrap(e, `cannot DEL result of ${taskId}`);
+    });
+  }
+
+  /** `RedisBackend._set`: MULTI, SETEX (or SET when expires is 0), PUBLISH on the key, EXEC. */
+  private async set(key: string, value: Uint8Array, expires: number): Promise<void> {
+    const buf = toBuffer(value);
+    const multi = this.client.multi();
+    if (expires) multi.setex(key, expires, buf);
+    else multi.set(key, buf);
+    multi.publish(key, buf);
+    const res = await multi.exec();
+    const failed = res?.find(([err]) => err !== null);
+    if (res === null || failed)
+      throw new BackendError(`cannot store ${key}`, { cause: failed?.[0] });
+  }
+
+  async storeResult(
+    taskId: string,
+    result: PyValue,
+    state: string,
+    opts: StoreOptions = {},
+  ): Promise<void> {
+    this.live();
+    const meta = buildResultMeta({
+      taskId,
+      state,
+      result,
+      traceback: opts.traceback ?? null,
+      request: opts.request ?? null,
+      now: this.now(),
+      extended: this.opts.extended === true,
+      profile: this.profile,
+    });
+    try {
+      // `BaseKeyValueStoreBackend._store_result`: never overwrite a stored SUCCESS.
+      const current = await this.getTaskMeta(taskId);
+      if (current.status === SUCCESS) return;
+      // `_set_with_state`: FAILURE documents use `result_failure_expires` (5.7.0).
+      const expires = state === FAILURE ? this.failureExpires : this.expires;
+      await this.set(
+        this.taskKey(taskId),
+        encodeDocument(meta, this.serializer, this.profile),
+        expires,
+      );
+    } catch (e) {
+      throw wrap(e, `cannot store result of ${taskId}`);
+    }
+  }
+
+  /** `_save_group`: `{"result": <group tuple>}` through the same SETEX + PUBLISH path. */
+  async saveGroup(groupId: string, groupTuple: PyValue): Promise<void> {
+    this.live();
+    const body = encodeDocument({ result: groupTuple }, this.serializer, this.profile);
+    await this.set(this.groupKey(groupId), body, this.expires).catch((e: unknown) => {
+      throw wrap(e, `cannot save group ${groupId}`);
+    });
+  }
+
+  async restoreGroup(groupId: string): Promise<PyValue> {
+    this.live();
+    const raw = await this.client.getBuffer(this.groupKey(groupId)).catch((e: unknown) => {
+      throw wrap(e, `cannot restore group ${groupId}`);
+    });
+    if (raw === null || raw.length === 0) return null;
+    const doc = decodeDocument(raw, this.serializer, this.accept);
+    return isPyDict(doc) ? (doc.result ?? null) : null;
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    this.live();
+    await this.client.del(this.groupKey(groupId)).catch((e: unknown) => {
+      throw wrap(e, `cannot delete group ${groupId}`);
+    });
+  }
+
+  /** Whether a state is final; exported for callers composing their own waits. */
+  static isReady(state: string): boolean {
+    return READY_STATES.has(state);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.pending.failAll(new BackendError('result backend closed'));
+      await this.consumer.close().catch(() => undefined);
+      await this.client.quit().catch(() => {
+        this.client.disconnect();
+      });
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,123 @@
+import type { Redis } from 'ioredis';
+import { BackendError } from '../../errors/errors';
+import { READY_STATES } from '../../protocol/states';
+import type { TaskMeta } from '../backend';
+
+/** What the consumer needs from its backend. */
+export interface ConsumerHost {
+  keyFor(taskId: string): string;
+  decode(body: Uint8Array): TaskMeta;
+  /** `MGET` on the command connection (never the subscriber). */
+  mget(keys: readonly string[]): Promise<(Buffer | null)[]>;
+  /** A state arrived (pub/sub message or reconnect MGET). */
+  onState(taskId: string, meta: TaskMeta): void;
+  onDecodeError(taskId: string, err: unknown): void;
+  /** Whether someone still waits for the id (else a READY state unsubscribes). */
+  isWanted(taskId: string): boolean;
+}
+
+/**
+ * Celery's Redis `ResultConsumer` (`celery/backends/redis.py`): ONE subscriber connection for all
+ * outstanding results, subscribed to `celery-task-meta-<id>` channels (the same name as the key,
+ * `RedisBackend._set` PUBLISHes there). A READY state unsubscribes (`_maybe_cancel_ready_task`).
+ *
+ * On reconnect Celery MGETs the subscribed keys and then re-SUBSCRIBEs (`_reconnect_pubsub`); we
+ * re-SUBSCRIBE first and MGET after, so a result published between the two is not missed. The
+ * resulting states are the same.
+ */
+export class RedisResultConsumer {
+  private readonly subscribed = new Map<string, string>(); // key → task id
+  /** Pub/sub commands run one at a time, in call order. */
+  private chain: Promise<void> = Promise.resolve();
+  private everReady = false;
+  private closed = false;
+
+  constructor(
+    private readonly sub: Redis,
+    private readonly host: ConsumerHost,
+  ) {
+    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      this.onMessage(channel.toString('utf8'), message);
+    });
+    sub.on('ready', () => {
+      if (this.everReady) this.onReconnect();
+      this.everReady = true;
+    });
+  }
+
+  private enqueue(op: () => Promise<unknown>): Promise<void> {
+    const next = this.chain.then(op).then(() => undefined);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private onMessage(channel: string, body: Buffer): void {
+    const taskId = this.subscribed.get(channel);
+    if (taskId === undefined) return;
+    let meta: TaskMeta;
+    try {
+      meta = this.host.decode(body);
+    } catch (e) {
+      this.host.onDecodeError(taskId, e);
+      return;
+    }
+    this.host.onState(taskId, meta);
+    if (READY_STATES.has(meta.status) && !this.host.isWanted(taskId)) {
+      void this.cancelFor(taskId).catch(() => undefined);
+    }
+  }
+
+  private onReconnect(): void {
+    const keys = [...this.subscribed.keys()];
+    if (keys.length === 0) return;
+    void this.enqueue(async () => {
+      await this.sub.subscribe(...keys);
+      const values = await this.host.mget(keys);
+      keys.forEach((key, i) => {
+        const v = values[i];
+        if (v !== null && v !== undefined && v.length > 0) this.onMessage(key, v);
+      });
+    }).catch(() => undefined); // ioredis keeps retrying; waiters keep waiting
+  }
+
+  /** `consume_from`: SUBSCRIBE to the task's channel unless already subscribed. */
+  consumeFrom(taskId: string): Promise<void> {
+    if (this.closed) return Promise.reject(new BackendError('result backend is closed'));
+    const key = this.host.keyFor(taskId);
+    if (this.subscribed.has(key)) return this.chain;
+    this.subscribed.set(key, taskId);
+    return this.enqueue(async () => {
+      try {
+        await this.sub.subscribe(key);
+      } catch (e) {
+        this.subscribed.delete(key);
+        throw new BackendError(`cannot SUBSCRIBE ${key}`, { cause: e });
+      }
+    });
+  }
+
+  /** `cancel_for`: UNSUBSCRIBE the task's channel. */
+  cancelFor(taskId: string): Promise<void> {
+    const key = this.host.keyFor(taskId);
+    if (!this.subscribed.delete(key) || this.closed) return Promise.resolve();
+    return this.enqueue(async () => {
+      // Subscribed again meanwhile (a new wait for the same id): keep it.
+      if (this.subscribed.has(key)) return;
+      await this.sub.unsubscribe(key);
+    });
+  }
+
+  /** Channels currently subscribed (for tests and diagnostics). */
+  channels(): string[] {
+    return [...this.subscribed.keys()];
+  }
+
+  /** Drop the subscriber connection; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.subscribed.clear();
+    await this.chain;
+    this.sub.disconnect();
+  }
+}

@@ -1,0 +1,147 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { AmqpBroker } from '../../brokers/amqp/amqp-broker';
+import { prepareException } from '../../protocol/exception';
+import type { CeleryProfileName } from '../../protocol/profiles';
+import type { TaskMeta } from '../backend';
+import { RpcBackend, rpcReplyQueue } from './rpc-backend';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '..', '..', '..');
+const PEERS = join(ROOT, 'python-peers');
+const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
+const ENV = { CELERY_BROKER_URL: AMQP, CELERY_RESULT_BACKEND: 'rpc://' };
+const py = (line: string): string => join(PEERS, `.venv-${line}`, 'bin', 'python');
+
+async function python(line: string, code: string): Promise<string> {
+  const { stdout } = await run(py(line), ['-c', code], {
+    cwd: PEERS,
+    env: { ...process.env, ...ENV },
+  });
+  return stdout.trim().split('\n').pop() ?? '';
+}
+
+function startWorker(queue: string): Promise<ChildProcess> {
+  const child = spawn('bash', [join(PEERS, 'worker.sh')], {
+    env: {
+      ...process.env,
+      ...ENV,
+      CELERY_LINE: '5.7',
+      PY_QUEUES: queue,
+      PY_NODENAME: `${queue}@%h`,
+    },
+    detached: true,
+  });
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      rej(new Error('python worker did not start'));
+    }, 25_000);
+    const onData = (b: Buffer): void => {
+      if (b.toString().includes('ready.')) {
+        clearTimeout(timer);
+        res(child);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      rej(new Error(`worker exited ${String(code)}`));
+    });
+  });
+}
+
+describe('RpcBackend against Python Celery (RabbitMQ)', () => {
+  const queue = `rpc-${randomUUID().slice(0, 8)}`;
+  let worker: ChildProcess | undefined;
+  let broker: AmqpBroker;
+
+  beforeAll(async () => {
+    broker = new AmqpBroker({ url: AMQP });
+    await broker.connect();
+    worker = await startWorker(queue);
+  }, 30_000);
+
+  afterAll(async () => {
+    if (worker?.pid !== undefined && worker.exitCode === null) process.kill(-worker.pid, 'SIGKILL');
+    await broker.close();
+  });
+
+  it('reads replies a Python 5.7 worker sends to our reply queue', async () => {
+    const backend = new RpcBackend({ broker, oid: randomUUID() });
+    const [a, f, p] = [1, 2, 3].map(() => randomUUID()) as [string, string, string];
+    await backend.onTaskCall(a); // declares + consumes the reply queue before publishing
+    const seen: TaskMeta[] = [];
+    const waits = Promise.all([
+      backend.waitForResult(a, { timeoutMs: 20_000 }),
+      backend.waitForResult(f, { timeoutMs: 20_000 }),
+      backend.waitForResult(p, { timeoutMs: 20_000, onState: (m) => seen.push(m) }),
+    ]);
+    await python(
+      '5.7',
+      `from peer.app import app
+q, rt = ${JSON.stringify(queue)}, ${JSON.stringify(backend.oid)}
+app.send_task('conformance.add', (2, 3), queue=q, task_id=${JSON.stringify(a)}, reply_to=rt)
+app.send_task('conformance.fail', ('ValueError', 'bad'), queue=q, task_id=${JSON.stringify(f)}, reply_to=rt)
+app.send_task('conformance.progress', (2,), queue=q, task_id=${JSON.stringify(p)}, reply_to=rt)`,
+    );
+    const [ma, mf, mp] = await waits;
+    expect(ma.result).toBe(5);
+    expect(Object.keys(ma.raw)).toEqual([
+      'status',
+      'result',
+      'traceback',
+      'children',
+      'date_done',
+      'task_id',
+    ]);
+    expect(mf.status).toBe('FAILURE');
+    expect(mf.error).toMatchObject({ excType: 'ValueError', excModule: 'builtins', args: ['bad'] });
+    expect(mf.traceback).toMatch(/ValueError: bad/);
+    expect(mp.result).toBe(2);
+    expect(seen.map((m) => m.status)).toEqual(['PROGRESS', 'PROGRESS', 'SUCCESS']);
+    expect((await backend.getTaskMeta(a)).status).toBe('SUCCESS');
+    await backend.close();
+    await backend.close();
+  });
+
+  it.each<[string, CeleryProfileName]>([
+    ['5.7', 'celery-5.7'],
+    ['5.2', 'celery-5.2'],
+  ])('results we publish are read by Python %s rpc:// AsyncResult', async (line, profile) => {
+    const oid = randomUUID();
+    const w = new RpcBackend({ broker, oid: randomUUID(), profile });
+    // Python declares the same queue on get(): identical flags or RabbitMQ answers 406.
+    await broker.declareQueue(rpcReplyQueue(oid, profile, undefined));
+    const [ok, bad] = [randomUUID(), randomUUID()];
+    const request = (id: string) => ({ replyTo: oid, correlationId: id, children: [] });
+    await w.storeResult(ok, { current: 1 }, 'PROGRESS', { request: request(ok) });
+    await w.storeResult(ok, [1, 'two'], 'SUCCESS', { request: request(ok) });
+    await w.storeResult(
+      bad,
+      prepareException({ excType: 'KeyError', excModule: 'builtins', args: ['k'] }),
+      'FAILURE',
+      { request: request(bad), traceback: 'Traceback (most recent call last):\nKeyError: k\n' },
+    );
+    await w.storeResult(randomUUID(), 1, 'SUCCESS', { request: { children: [] } }); // no reply_to
+    const out = await python(
+      line,
+      `import json
+from peer.app import app
+app.backend.__dict__['oid'] = ${JSON.stringify(oid)}
+out = {'ok': repr(app.AsyncResult(${JSON.stringify(ok)}).get(timeout=10))}
+r = app.AsyncResult(${JSON.stringify(bad)})
+try:
+    r.get(timeout=10)
+except Exception as e:
+    out['bad'] = [type(e).__name__, list(e.args), r.traceback]
+print(json.dumps(out))`,
+    );
+    expect(JSON.parse(out)).toEqual({
+      ok: "[1, 'two']",
+      bad: ['KeyError', ['k'], 'Traceback (most recent call last):\nKeyError: k\n'],
+    });
+    await w.close();
+  });
+});
