@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { ResultBackend } from '../backends/backend';
+import type { Broker } from '../brokers/broker';
+import type { ApplyOptions } from '../client/apply-options';
+import type { AsyncResult, RevokeOptions } from '../client/async-result';
+import { CeleryClient } from '../client/client';
+import { TaskHandle, type TaskDefaults } from '../client/task-handle';
+import type { PyValue } from '../serialization/py-values';
+import { anonNodename } from '../util/hostname';
+import { resolveConfig, type CeleryConfig } from './config';
+import { createBackend, createBroker, profileOf } from './factories';
+
+/** Options of {@link createApp}: Celery settings (camelCase) plus injectable process state. */
+export interface AppOptions extends Partial<CeleryConfig> {
+  /** Environment read for `CELERY_BROKER_URL` / `CELERY_RESULT_BACKEND` (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Reply queue / client oid (default: a uuid4, as kombu's `oid_from` is uuid3-shaped). */
+  oid?: string;
+  /** `origin` header (default `gen<pid>@<hostname>`). */
+  origin?: string;
+  now?: () => Date;
+  uuid?: () => string;
+  /** Use these instead of building from the URLs (tests, sharing connections). */
+  broker?: Broker;
+  backend?: ResultBackend;
+}
+
+/**
+ * A Celery app for clients (Celery's `Celery(...)` object): configuration, a lazily connected
+ * broker and result backend, and the client oid (`app.thread_oid`) used as `reply_to`.
+ */
+export class CeleryApp {
+  readonly config: CeleryConfig;
+  readonly oid: string;
+  readonly client: CeleryClient;
+  private brokerInstance: Broker | undefined;
+  private backendInstance: ResultBackend | undefined;
+  private connecting: Promise<Broker> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: AppOptions = {}) {
+    const { env, oid, origin, now, uuid, broker, backend, ...settings } = options;
+    this.config = resolveConfig(settings, env ?? process.env);
+    this.oid = oid ?? randomUUID();
+    this.brokerInstance = broker;
+    this.backendInstance = backend;
+    this.client = new CeleryClient({
+      settings: this.config,
+      profile: profileOf(this.config.celeryLine),
+      env: {
+        now: now ?? (() => new Date()),
+        uuid: uuid ?? randomUUID,
+        origin: origin ?? anonNodename(),
+        oid: this.oid,
+      },
+      broker: () => this.broker(),
+      backend: () => this.backend(),
+    });
+  }
+
+  /** The broker, connected on first use. */
+  broker(): Promise<Broker> {
+    if (this.closing) return Promise.reject(new Error('app is closed'));
+    this.connecting ??= (async () => {
+      this.brokerInstance ??= createBroker(this.config);
+      await this.brokerInstance.connect();
+      return this.brokerInstance;
+    })().catch((e: unknown) => {
+      this.connecting = undefined;
+      throw e;
+    });
+    return this.connecting;
+  }
+
+  /** The result backend (`app.backend`), created on first use. */
+  async backend(): Promise<ResultBackend> {
+    if (this.backendInstance) return this.backendInstance;
+    const broker = await this.broker();
+    this.backendInstance ??= createBackend(this.config, broker, this.oid);
+    return this.backendInstance;
+  }
+
+  /** `app.send_task(name, args, kwargs, **options)`. */
+  sendTask<R = PyValue>(name: string, opts: ApplyOptions = {}): Promise<AsyncResult<R>> {
+    return this.client.sendTask<R>(name, opts);
+  }
+
+  /** A typed handle on a (Python) task: `.delay()`, `.applyAsync()`, `.s()`. */
+  task<A extends PyValue[] = PyValue[], R = PyValue>(
+    name: string,
+    defaults: TaskDefaults = {},
+  ): TaskHandle<A, R> {
+    const withPriority: TaskDefaults =
+      defaults.priority === undefined && this.config.taskDefaultPriority !== null
+        ? { ...defaults, priority: this.config.taskDefaultPriority }
+        : defaults;
+    return new TaskHandle<A, R>(name, this.client, withPriority);
+  }
+
+  /** `app.AsyncResult(id)`. */
+  asyncResult<R = PyValue>(id: string): AsyncResult<R> {
+    return this.client.asyncResult<R>(id);
+  }
+
+  /** `app.control.revoke(task_id, terminate=…, signal=…)`. */
+  revoke(taskId: string | readonly string[], opts: RevokeOptions = {}): Promise<void> {
+    return this.client.revoke(typeof taskId === 'string' ? [taskId] : taskId, opts);
+  }
+
+  /** Close backend and broker; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const errors: unknown[] = [];
+      if (this.backendInstance)
+        await this.backendInstance.close().catch((e: unknown) => errors.push(e));
+      if (this.brokerInstance)
+        await this.brokerInstance.close().catch((e: unknown) => errors.push(e));
+      if (errors.length > 0)
+        throw errors[0] instanceof Error ? errors[0] : new Error(String(errors[0]));
+    })();
+    return this.closing;
+  }
+}
+
+/** `Celery(...)`: a client app; nothing connects until the first call. */
+export function createApp(options: AppOptions = {}): CeleryApp {
+  return new CeleryApp(options);
+}

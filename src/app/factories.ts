@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { AmqpBroker } from '../brokers/amqp/amqp-broker';
+import type { Broker } from '../brokers/broker';
+import { RedisBroker } from '../brokers/redis/redis-broker';
+import { parseBrokerUrl } from '../brokers/url';
+import type { BackendCommonOptions, ResultBackend } from '../backends/backend';
+import { DisabledBackend } from '../backends/disabled-backend';
+import { RedisBackend } from '../backends/redis/redis-backend';
+import { RpcBackend } from '../backends/rpc/rpc-backend';
+import { parseBackendUrl } from '../backends/url';
+import type { CeleryProfileName } from '../protocol/profiles';
+import type { CeleryConfig, CeleryLine } from './config';
+
+/** The protocol profile of a Celery line (`'5.2'` → `celery-5.2`). */
+export function profileOf(line: CeleryLine): CeleryProfileName {
+  return `celery-${line}`;
+}
+
+/**
+ * Pick the transport from `broker_url` as kombu does (`kombu/connection.py`,
+ * `Connection._init_params`; aliases in `kombu/transport/__init__.py`, `TRANSPORT_ALIASES`):
+ * `redis`/`rediss`/`redis+socket` → the Redis virtual transport, `amqp`/`pyamqp`/`amqps` → AMQP.
+ * Only the first URL of a `;`-separated failover list is used.
+ */
+export function createBroker(config: CeleryConfig): Broker {
+  const url = parseBrokerUrl(config.brokerUrl);
+  if (url.transport === 'redis') {
+    return new RedisBroker({ url, jsonDialect: config.jsonDialect });
+  }
+  return new AmqpBroker({ url });
+}
+
+/**
+ * Celery's `app.backend` from `result_backend` (`celery/app/backends.py`, `by_url`): `redis://…`,
+ * `rpc://` (results over the app's broker connection, replies to queue `oid`) or `disabled`.
+ * `oid` is the client's reply queue (Celery's `app.thread_oid`); a fresh uuid when omitted.
+ * Throws a `CeleryError` (`E_CONFIG`) for unknown schemes.
+ */
+export function createBackend(
+  config: CeleryConfig,
+  broker: Broker,
+  oid: string = randomUUID(),
+): ResultBackend {
+  const url = parseBackendUrl(config.resultBackend);
+  const common: BackendCommonOptions = {
+    serializer: config.resultSerializer,
+    accept: config.resultAcceptContent ?? config.acceptContent,
+    expiresSeconds: config.resultExpires,
+    extended: config.resultExtended,
+    profile: profileOf(config.celeryLine),
+  };
+  switch (url.kind) {
+    case 'redis':
+      return new RedisBackend({ ...common, url: url.redis });
+    case 'rpc':
+      return new RpcBackend({ ...common, broker, oid });
+    case 'disabled':
+      return new DisabledBackend();
+  }
+}

@@ -1,0 +1,184 @@
+import { parseArgs } from 'node:util';
+import { createApp, type CeleryApp } from '../app/app';
+import type { ApplyOptions } from '../client/apply-options';
+import {
+  CeleryTimeoutError,
+  TaskFailedError,
+  TaskRevokedError,
+  isCeleryError,
+} from '../errors/errors';
+import { pyJsonDumps, pyJsonLoads } from '../serialization/python-json';
+import { isPyDict, type PyValue } from '../serialization/py-values';
+import type { CliIo } from './io';
+
+/** Used for both broker and backend when neither flags nor environment name one. */
+export const CALL_DEFAULT_URL = 'redis://127.0.0.1:6379/0';
+
+export const CALL_USAGE = `usage: celery-wire call TASK [options]
+
+  --args JSON          positional arguments, a JSON list (integers exact)
+  --kwargs JSON        keyword arguments, a JSON object
+  --queue NAME         destination queue (default: celery)
+  --countdown SECONDS  run no earlier than SECONDS from now
+  --eta ISO8601        run no earlier than this time
+  --expires SECONDS|ISO8601
+  --priority N
+  --serializer json|msgpack|yaml
+  --protocol 1|2
+  --broker URL         default $CELERY_BROKER_URL, else ${CALL_DEFAULT_URL}
+  --backend URL        default $CELERY_RESULT_BACKEND, else ${CALL_DEFAULT_URL}
+  --timeout SECONDS    give up waiting (exit 3)
+  --no-wait            print the task id and exit
+
+exit status: 0 ok, 1 task failed/revoked, 2 usage, 3 timeout, 4 other error
+`;
+
+class UsageError extends Error {}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name}: not a number: ${v}`);
+  return n;
+}
+
+function json(name: string, v: string | undefined): PyValue | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return pyJsonLoads(v);
+  } catch (e) {
+    throw new UsageError(`--${name}: invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Parse argv into the task name, apply options and CLI settings. */
+export function parseCallArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): {
+  task: string;
+  apply: ApplyOptions;
+  broker: string;
+  backend: string;
+  timeout: number | undefined;
+  wait: boolean;
+} {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      args: { type: 'string' },
+      kwargs: { type: 'string' },
+      queue: { type: 'string' },
+      countdown: { type: 'string' },
+      eta: { type: 'string' },
+      expires: { type: 'string' },
+      priority: { type: 'string' },
+      serializer: { type: 'string' },
+      protocol: { type: 'string' },
+      broker: { type: 'string' },
+      backend: { type: 'string' },
+      timeout: { type: 'string' },
+      'no-wait': { type: 'boolean' },
+    },
+  });
+  const [task, ...extra] = positionals;
+  if (task === undefined || extra.length > 0) throw new UsageError('exactly one TASK is required');
+  const apply: ApplyOptions = {};
+  const args = json('args', values.args);
+  if (args !== undefined) {
+    if (!Array.isArray(args)) throw new UsageError('--args must be a JSON list');
+    apply.args = args as PyValue[];
+  }
+  const kwargs = json('kwargs', values.kwargs);
+  if (kwargs !== undefined) {
+    if (!isPyDict(kwargs)) throw new UsageError('--kwargs must be a JSON object');
+    apply.kwargs = kwargs;
+  }
+  if (values.queue !== undefined) apply.queue = values.queue;
+  const countdown = num('countdown', values.countdown);
+  if (countdown !== undefined) apply.countdown = countdown;
+  if (values.eta !== undefined) apply.eta = values.eta;
+  if (values.expires !== undefined) {
+    const n = Number(values.expires);
+    apply.expires = values.expires.trim() !== '' && Number.isFinite(n) ? n : values.expires;
+  }
+  const priority = num('priority', values.priority);
+  if (priority !== undefined) {
+    if (!Number.isInteger(priority) || priority < 0 || priority > 255)
+      throw new UsageError('--priority must be an integer 0..255');
+    apply.priority = priority;
+  }
+  if (values.serializer !== undefined) {
+    if (!['json', 'msgpack', 'yaml'].includes(values.serializer))
+      throw new UsageError('--serializer must be json, msgpack or yaml');
+    apply.serializer = values.serializer;
+  }
+  if (values.protocol !== undefined) {
+    if (values.protocol !== '1' && values.protocol !== '2')
+      throw new UsageError('--protocol must be 1 or 2');
+    apply.protocol = values.protocol === '1' ? 1 : 2;
+  }
+  const wait = values['no-wait'] !== true;
+  if (!wait) apply.ignoreResult = true;
+  return {
+    task,
+    apply,
+    broker: values.broker ?? env.CELERY_BROKER_URL ?? CALL_DEFAULT_URL,
+    backend: values.backend ?? env.CELERY_RESULT_BACKEND ?? CALL_DEFAULT_URL,
+    timeout: num('timeout', values.timeout),
+    wait,
+  };
+}
+
+/**
+ * `celery-wire call TASK`: send a task like `celery call` and, unless `--no-wait`, print its
+ * result as Python JSON (exact integers). Failures print `ExcType: message` on stderr.
+ */
+export async function callCommand(
+  argv: readonly string[],
+  io: CliIo,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
+  let parsed: ReturnType<typeof parseCallArgs>;
+  try {
+    parsed = parseCallArgs(argv, env);
+  } catch (e) {
+    io.stderr(`celery-wire call: ${e instanceof Error ? e.message : String(e)}\n${CALL_USAGE}`);
+    return 2;
+  }
+  let app: CeleryApp | undefined;
+  try {
+    app = createApp({
+      env: {},
+      brokerUrl: parsed.broker,
+      resultBackend: parsed.wait ? parsed.backend : 'disabled',
+      resultAcceptContent: ['json', 'msgpack', 'yaml'],
+    });
+    const result = await app.sendTask(parsed.task, parsed.apply);
+    if (!parsed.wait) {
+      io.stdout(`${result.id}\n`);
+      return 0;
+    }
+    const value = await result.get(parsed.timeout === undefined ? {} : { timeout: parsed.timeout });
+    io.stdout(`${pyJsonDumps(value)}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof TaskFailedError || e instanceof TaskRevokedError) {
+      io.stderr(
+        `${e instanceof TaskRevokedError ? `TaskRevokedError: ${e.message}` : e.message}\n`,
+      );
+      return 1;
+    }
+    if (e instanceof CeleryTimeoutError) {
+      io.stderr(`TimeoutError: ${e.message}\n`);
+      return 3;
+    }
+    io.stderr(
+      `celery-wire call: ${isCeleryError(e) ? `${e.name}: ` : ''}${e instanceof Error ? e.message : String(e)}\n`,
+    );
+    return 4;
+  } finally {
+    await app?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,114 @@
+import type { CeleryProfileName } from '../protocol/profiles';
+import type { SignatureDict } from '../protocol/signature';
+import type { TaskInput } from '../protocol/task-input';
+import type { Instant } from '../protocol/time';
+import type { PyFloat, PyValue } from '../serialization/py-values';
+
+/**
+ * `apply_async` / `send_task` options in camelCase (`celery/app/task.py`, `Task.apply_async`;
+ * `celery/app/base.py`, `Celery.send_task`). Unknown keys are not accepted: use `properties`.
+ */
+export interface ApplyOptions {
+  args?: readonly PyValue[];
+  kwargs?: Readonly<Record<string, PyValue>>;
+  /** `task_id` (default: a new uuid4). */
+  taskId?: string;
+  /** Seconds from now; wins over `eta`, as in `as_task_v2`. */
+  countdown?: number;
+  /** Absolute earliest run time: a `Date`, a `PyDateTime`, or an ISO-8601 string. */
+  eta?: Instant | string;
+  /** Seconds from now, a `Date`/`PyDateTime`, or an ISO-8601 string. */
+  expires?: number | PyFloat | Instant | string;
+  queue?: string;
+  exchange?: string;
+  exchangeType?: 'direct' | 'topic' | 'fanout';
+  routingKey?: string;
+  /** 0–255 on RabbitMQ (needs `x-max-priority`), 0–9 on Redis (lower first). */
+  priority?: number;
+  /** `json` (default), `msgpack`, `yaml` (or a MIME type). */
+  serializer?: string;
+  /** `gzip`, `zlib`, `bzip2`, … */
+  compression?: string;
+  /** Extra message headers (merged after Celery's own). */
+  headers?: Readonly<Record<string, PyValue>>;
+  /** Extra message properties (Celery's `**options` that reach `Producer.publish`). */
+  properties?: Readonly<Record<string, PyValue>>;
+  timeLimit?: number;
+  softTimeLimit?: number;
+  retries?: number;
+  /** Name shown in logs instead of the task name. */
+  shadow?: string;
+  link?: SignatureDict | readonly SignatureDict[];
+  linkError?: SignatureDict | readonly SignatureDict[];
+  /** Do not store or wait for a result (no `on_task_call`). */
+  ignoreResult?: boolean;
+  protocol?: 1 | 2;
+  /** Reply queue (RPC backend); default: the app's oid. */
+  replyTo?: string;
+  rootId?: string;
+  parentId?: string;
+  groupId?: string;
+  groupIndex?: number;
+  /** `delivery_mode` (default `task_default_delivery_mode`, 2). */
+  deliveryMode?: 1 | 2;
+}
+
+/** App-level defaults that shape a message. */
+export interface MessageDefaults {
+  serializer: string;
+  compression: string | null;
+  protocol: 1 | 2;
+  deliveryMode: 1 | 2;
+  profile: CeleryProfileName;
+  jsonDialect: 'kombu-5.3' | 'kombu-legacy';
+}
+
+/** Copy `value` under `key` only when defined (exactOptionalPropertyTypes-friendly). */
+function put<K extends keyof TaskInput>(
+  t: TaskInput,
+  key: K,
+  value: TaskInput[K] | undefined,
+): void {
+  if (value !== undefined) t[key] = value;
+}
+
+/** Map camelCase options onto the protocol layer's {@link TaskInput}. */
+export function toTaskInput(
+  name: string,
+  id: string,
+  o: ApplyOptions,
+  d: MessageDefaults,
+  priority: number | undefined,
+): TaskInput {
+  const t: TaskInput = {
+    task: name,
+    id,
+    args: o.args ?? [],
+    kwargs: o.kwargs ?? {},
+    serializer: o.serializer ?? d.serializer,
+    compression: o.compression ?? d.compression,
+    protocol: o.protocol ?? d.protocol,
+    deliveryMode: o.deliveryMode ?? d.deliveryMode,
+    profile: d.profile,
+    jsonDialect: d.jsonDialect,
+  };
+  put(t, 'countdown', o.countdown);
+  put(t, 'eta', o.eta);
+  put(t, 'expires', o.expires);
+  put(t, 'priority', priority);
+  put(t, 'headers', o.headers);
+  put(t, 'extraProperties', o.properties);
+  put(t, 'timeLimit', o.timeLimit);
+  put(t, 'softTimeLimit', o.softTimeLimit);
+  put(t, 'retries', o.retries);
+  put(t, 'shadow', o.shadow);
+  put(t, 'link', o.link);
+  put(t, 'linkError', o.linkError);
+  put(t, 'ignoreResult', o.ignoreResult);
+  put(t, 'replyTo', o.replyTo);
+  put(t, 'rootId', o.rootId);
+  put(t, 'parentId', o.parentId);
+  put(t, 'groupId', o.groupId);
+  put(t, 'groupIndex', o.groupIndex);
+  return t;
+}

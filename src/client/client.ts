@@ -1,0 +1,211 @@
+import type { ResultBackend } from '../backends/backend';
+import type { Broker, PublishItem, QueueSpec } from '../brokers/broker';
+import { controlRequestMessage, pidboxExchange } from '../protocol/control';
+import type { CeleryProfileName } from '../protocol/profiles';
+import type { RawMessage } from '../protocol/raw-message';
+import { encodeTaskMessage } from '../protocol/task-message';
+import type { JsonDialect } from '../serialization/python-json';
+import { toTaskInput, type ApplyOptions } from './apply-options';
+import { AsyncResult, type ResultHost, type RevokeOptions } from './async-result';
+import { routeTask, type RoutingSettings } from './router';
+
+/** The configuration a client reads (a structural subset of the app's `CeleryConfig`). */
+export interface ClientSettings extends RoutingSettings {
+  taskSerializer: string;
+  taskCompression: string | null;
+  taskProtocol: 1 | 2;
+  taskDefaultDeliveryMode: 1 | 2;
+  jsonDialect: JsonDialect;
+  controlExchange: string;
+}
+
+/** Process state a client needs, injected: Celery's `app.now()`, `uuid()`, origin and oid. */
+export interface ClientEnv {
+  now(): Date;
+  uuid(): string;
+  /** `gen<pid>@<host>` (`anon_nodename`). */
+  origin: string;
+  /** The reply queue name (`app.thread_oid`). */
+  oid: string;
+}
+
+/** What the client is wired to. */
+export interface ClientDeps {
+  settings: ClientSettings;
+  profile: CeleryProfileName;
+  env: ClientEnv;
+  /** The connected broker. */
+  broker(): Promise<Broker>;
+  /** The result backend. */
+  backend(): Promise<ResultBackend>;
+}
+
+/** A built message and where it goes. */
+export interface PreparedTask {
+  id: string;
+  ignoreResult: boolean;
+  item: PublishItem;
+}
+
+/**
+ * A sink queue that keeps `celery.pidbox` declared the way kombu declares it (fanout,
+ * `durable=False`; `kombu/pidbox.py`, `Mailbox._get_exchange`). The `Broker` interface can only
+ * declare an exchange together with a queue, so the queue holds nothing (`x-max-length: 0`) and
+ * disappears when unused (`x-expires`).
+ */
+function pidboxSink(controlExchange: string): QueueSpec {
+  return {
+    name: `celery-wire.${pidboxExchange(controlExchange)}.sink`,
+    exchange: pidboxExchange(controlExchange),
+    exchangeType: 'fanout',
+    exchangeDurable: false,
+    routingKey: '',
+    durable: false,
+    arguments: { 'x-max-length': 0, 'x-expires': 600_000 },
+  };
+}
+
+/**
+ * "Node calls Python": Celery's `send_task`/`apply_async` (`celery/app/base.py`,
+ * `Celery.send_task`; `celery/app/amqp.py`, `send_task_message`) and `Control.revoke`.
+ */
+export class CeleryClient implements ResultHost {
+  /** Lamport clock of control messages (`app.clock`; the first broadcast carries 1). */
+  private clock = 0;
+  /** Virtual transports: queue bindings this client already wrote (kombu `maybe_declare`). */
+  private readonly declared = new Set<string>();
+
+  constructor(private readonly deps: ClientDeps) {}
+
+  backend(): Promise<ResultBackend> {
+    return this.deps.backend();
+  }
+
+  /** Build the message and destination of one call, without sending it. */
+  prepare(name: string, opts: ApplyOptions = {}): PreparedTask {
+    const { settings, env } = this.deps;
+    const id = opts.taskId ?? env.uuid();
+    const args = opts.args ?? [];
+    const kwargs = opts.kwargs ?? {};
+    const route = routeTask(
+      name,
+      args,
+      kwargs,
+      {
+        queue: opts.queue,
+        exchange: opts.exchange,
+        routingKey: opts.routingKey,
+        exchangeType: opts.exchangeType,
+        priority: opts.priority,
+      },
+      settings,
+    );
+    const input = toTaskInput(
+      name,
+      id,
+      opts,
+      {
+        serializer: settings.taskSerializer,
+        compression: settings.taskCompression,
+        protocol: settings.taskProtocol,
+        deliveryMode: settings.taskDefaultDeliveryMode,
+        profile: this.deps.profile,
+        jsonDialect: settings.jsonDialect,
+      },
+      route.priority,
+    );
+    const message: RawMessage = encodeTaskMessage(input, {
+      now: env.now(),
+      origin: env.origin,
+      replyTo: env.oid,
+    });
+    return {
+      id,
+      ignoreResult: opts.ignoreResult === true,
+      item: {
+        message,
+        target: { exchange: route.exchange, routingKey: route.routingKey, queue: route.queue },
+      },
+    };
+  }
+
+  /**
+   * Declare-once bookkeeping: AMQP brokers cache declarations per connection themselves (and
+   * redo them after a reconnect), so they always get the queue; for the Redis virtual transport
+   * the binding lives in Redis, so one SADD per client is enough.
+   */
+  private withDeclare(broker: Broker, item: PublishItem): PublishItem {
+    const q = item.target.queue;
+    if (!q || broker.capabilities.publisherConfirms) return item;
+    const key = JSON.stringify(q, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    if (!this.declared.has(key)) {
+      this.declared.add(key);
+      return item;
+    }
+    const { queue: _queue, ...target } = item.target;
+    return { ...item, target };
+  }
+
+  /**
+   * `send_task`: subscribe for the result first (`backend.on_task_call`) unless the result is
+   * ignored, then publish; resolves once the broker accepted the message.
+   */
+  async sendTask<R = unknown>(name: string, opts: ApplyOptions = {}): Promise<AsyncResult<R>> {
+    const p = this.prepare(name, opts);
+    const broker = await this.deps.broker();
+    if (!p.ignoreResult) await (await this.deps.backend()).onTaskCall(p.id);
+    await broker.publishMany([this.withDeclare(broker, p.item)]);
+    return new AsyncResult<R>(p.id, this, p.ignoreResult);
+  }
+
+  /**
+   * Many `send_task` calls in one pipelined batch (Redis: one pipeline; AMQP: confirms awaited
+   * together). Results are not subscribed to: use this for fire-and-forget or bulk loads.
+   */
+  async sendMany(calls: readonly { name: string; opts?: ApplyOptions }[]): Promise<string[]> {
+    const broker = await this.deps.broker();
+    const prepared = calls.map((c) => this.prepare(c.name, c.opts));
+    await broker.publishMany(prepared.map((p) => this.withDeclare(broker, p.item)));
+    return prepared.map((p) => p.id);
+  }
+
+  /** A handle on an existing task id. */
+  asyncResult<R = unknown>(id: string): AsyncResult<R> {
+    return new AsyncResult<R>(id, this);
+  }
+
+  /**
+   * `Control.revoke` (`celery/app/control.py`): a `revoke` broadcast to the fanout
+   * `celery.pidbox` exchange, no reply, `timeout=1.0` in the `expires` header; `task_id` is a
+   * string for one id and a list for several, as the caller passed it in Python.
+   */
+  async revoke(taskIds: readonly string[], opts: RevokeOptions = {}): Promise<void> {
+    const { settings, env } = this.deps;
+    const taskId = taskIds.length === 1 ? (taskIds[0] ?? '') : [...taskIds];
+    this.clock += 1;
+    const pub = controlRequestMessage(
+      {
+        method: 'revoke',
+        arguments: {
+          task_id: taskId,
+          terminate: opts.terminate ?? false,
+          signal: opts.signal ?? 'SIGTERM',
+        },
+        destination: null,
+        controlExchange: settings.controlExchange,
+      },
+      {
+        clock: this.clock,
+        now: env.now().getTime() / 1000,
+        timeout: 1.0,
+        jsonDialect: settings.jsonDialect,
+      },
+    );
+    const broker = await this.deps.broker();
+    await broker.publish(pub.message, {
+      exchange: pub.exchange,
+      routingKey: pub.routingKey,
+      queue: pidboxSink(settings.controlExchange),
+    });
+  }
+}

@@ -1,0 +1,47 @@
+import { DEFAULT_CONFIG } from '../app/config';
+import { globToRegExp, routeTask, type RoutingSettings } from './router';
+
+const base: RoutingSettings = { ...DEFAULT_CONFIG };
+
+describe('routeTask (celery/app/routes.py, Router.route + send_task_message)', () => {
+  it('uses the anonymous exchange for the default direct queue', () => {
+    const r = routeTask('t', [], {}, {}, base);
+    expect([r.exchange, r.routingKey, r.queue.name, r.queue.exchange]).toEqual([
+      '',
+      'celery',
+      'celery',
+      'celery',
+    ]);
+  });
+
+  it('prefers exact names over globs, first router wins, explicit options override', () => {
+    const s: RoutingSettings = {
+      ...base,
+      taskRoutes: [{ 'a.*': 'globq', 'a.b': { queue: 'exact', priority: 5 } }, { 'a.b': 'second' }],
+    };
+    expect(routeTask('a.b', [], {}, {}, s).queue.name).toBe('exact');
+    expect(routeTask('a.b', [], {}, {}, s).priority).toBe(5);
+    expect(routeTask('a.c', [], {}, {}, s).queue.name).toBe('globq');
+    expect(routeTask('a.b', [], {}, { queue: 'mine' }, s).queue.name).toBe('mine');
+    expect(routeTask('zzz', [], {}, {}, s).queue.name).toBe('celery');
+  });
+
+  it('keeps a named topic exchange and adds x-max-priority', () => {
+    const s: RoutingSettings = { ...base, taskQueueMaxPriority: 10 };
+    const r = routeTask(
+      't',
+      [],
+      {},
+      { exchange: 'ex', exchangeType: 'topic', routingKey: 'k.1' },
+      s,
+    );
+    expect([r.exchange, r.routingKey]).toEqual(['ex', 'k.1']);
+    expect(r.queue.arguments).toEqual({ 'x-max-priority': 10 });
+  });
+
+  it('translates globs like fnmatch (whole name)', () => {
+    expect(globToRegExp('a.*').test('a.b.c')).toBe(true);
+    expect(globToRegExp('a.*').test('xa.b')).toBe(false);
+    expect(globToRegExp('a?[bc]*').test('axc')).toBe(true);
+  });
+});
