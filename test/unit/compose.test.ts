@@ -21,7 +21,8 @@ const compose = load(readFileSync(join(root, 'compose.yaml'), 'utf8')) as {
 function buildOf(s: Service): { context: string; dockerfile: string } | undefined {
   if (s.build === undefined) return undefined;
   const context = typeof s.build === 'string' ? s.build : s.build.context;
-  const dockerfile = typeof s.build === 'string' ? 'Dockerfile' : (s.build.dockerfile ?? 'Dockerfile');
+  const dockerfile =
+    typeof s.build === 'string' ? 'Dockerfile' : (s.build.dockerfile ?? 'Dockerfile');
   return { context: join(root, context), dockerfile };
 }
 
@@ -59,19 +60,22 @@ describe('compose.yaml', () => {
     expect(built.map(([name]) => name)).toContain('py-worker');
   });
 
-  it.each(built)('service %s: build context, Dockerfile and every COPY source exist', (_name, s) => {
-    const b = buildOf(s);
-    expect(b).toBeDefined();
-    if (b === undefined) return;
-    expect(statSync(b.context).isDirectory()).toBe(true);
-    const dockerfilePath = join(b.context, b.dockerfile);
-    expect(existsSync(dockerfilePath)).toBe(true);
-    const refs = referencedFiles(readFileSync(dockerfilePath, 'utf8'));
-    expect(refs.length).toBeGreaterThan(0);
-    for (const ref of refs) {
-      expect({ ref, exists: existsSync(join(b.context, ref)) }).toEqual({ ref, exists: true });
-    }
-  });
+  it.each(built)(
+    'service %s: build context, Dockerfile and every COPY source exist',
+    (_name, s) => {
+      const b = buildOf(s);
+      expect(b).toBeDefined();
+      if (b === undefined) return;
+      expect(statSync(b.context).isDirectory()).toBe(true);
+      const dockerfilePath = join(b.context, b.dockerfile);
+      expect(existsSync(dockerfilePath)).toBe(true);
+      const refs = referencedFiles(readFileSync(dockerfilePath, 'utf8'));
+      expect(refs.length).toBeGreaterThan(0);
+      for (const ref of refs) {
+        expect({ ref, exists: existsSync(join(b.context, ref)) }).toEqual({ ref, exists: true });
+      }
+    },
+  );
 
   it('pins the peer requirements the Dockerfile installs to the same Celery as the venv', () => {
     const req = readFileSync(join(root, 'python-peers', 'requirements-5.7.txt'), 'utf8');

@@ -1,0 +1,95 @@
+import { createApp } from '../../../src/app/app';
+import type { CeleryLine } from '../../../src/app/config';
+import { TaskFailedError, TaskRevokedError, isCeleryError } from '../../../src/errors/errors';
+import type { PyValue } from '../../../src/serialization/py-values';
+import type { CaseContext, ConformanceCase } from './cases';
+import type { Observation } from './observe';
+
+/** Broker and backend of one column group of the matrix. */
+export interface Transport {
+  name: string;
+  brokerUrl: string;
+  resultBackend: string;
+}
+
+/**
+ * Node calls Python: celery-wire's client sends every case to a real Celery worker's queue and
+ * reads the results with its own AsyncResult.
+ */
+export async function runNodeToPython(
+  t: Transport,
+  ctx: CaseContext,
+  cases: readonly ConformanceCase[],
+): Promise<Observation[]> {
+  const app = createApp({
+    brokerUrl: t.brokerUrl,
+    resultBackend: t.resultBackend,
+    celeryLine: ctx.line as CeleryLine,
+    taskSerializer: ctx.serializer,
+    taskProtocol: ctx.protocol,
+    acceptContent: ['json', 'msgpack', 'yaml'],
+    env: {},
+  });
+  try {
+    const sent = await Promise.all(
+      cases.map(async (c) => {
+        const started = performance.now();
+        const r = await app.sendTask(c.task, {
+          args: c.args,
+          kwargs: c.kwargs ?? {},
+          queue: ctx.queue,
+          ...(c.countdown === undefined ? {} : { countdown: c.countdown }),
+          ...(c.expires === undefined ? {} : { expires: c.expires }),
+        });
+        return { c, r, started };
+      }),
+    );
+    return await Promise.all(
+      sent.map(async ({ c, r, started }): Promise<Observation> => {
+        const base = { name: c.name };
+        try {
+          const value = await r.get({ timeout: 30 });
+          return {
+            ...base,
+            state: 'SUCCESS',
+            value,
+            exception: null,
+            elapsed: (performance.now() - started) / 1000,
+          };
+        } catch (e) {
+          const elapsed = (performance.now() - started) / 1000;
+          if (e instanceof TaskFailedError) {
+            return {
+              ...base,
+              state: 'FAILURE',
+              value: null,
+              exception: {
+                type: e.excType,
+                module: e.excModule ?? '',
+                args: e.excArgs as PyValue[],
+              },
+              elapsed,
+            };
+          }
+          if (e instanceof TaskRevokedError) {
+            return { ...base, state: 'REVOKED', value: null, exception: null, elapsed };
+          }
+          const name = isCeleryError(e) ? e.name : 'Error';
+          return {
+            ...base,
+            state: name === 'TimeoutError' ? 'TIMEOUT' : 'ERROR',
+            value: null,
+            exception: {
+              type: name,
+              module: 'celery-wire',
+              args: [e instanceof Error ? e.message : String(e)],
+            },
+            elapsed,
+          };
+        }
+      }),
+    );
+  } finally {
+    await app.close();
+  }
+}
