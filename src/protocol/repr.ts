@@ -75,7 +75,10 @@ export function reprBytes(b: Uint8Array): string {
 export function reprNumber(x: number | bigint | PyFloat): string {
   if (x instanceof PyFloat) return pyFloatRepr(x.value);
   if (typeof x === 'bigint') return x.toString();
-  if (Number.isInteger(x)) return Object.is(x, -0) ? '0' : BigInt(x).toString();
+  if (Number.isInteger(x)) {
+    // String() is exact below 1e21 (and prints -0 as `0`); beyond, JS switches to exponents.
+    return Math.abs(x) < 1e21 ? String(x) : BigInt(x).toString();
+  }
   return pyFloatRepr(x);
 }
 

@@ -1,5 +1,6 @@
 import { PyDecimal, isPyDict, type PyValue } from '../serialization/py-values';
 import { PyTupleView, reprScalar, type ReprValue } from './repr';
+import { fastSaferepr } from './saferepr-fast';
 
 /*
  * A port of celery's streaming `saferepr` (`celery/utils/saferepr.py`, `saferepr`, `_saferepr`,
@@ -164,6 +165,12 @@ export interface SafeReprOptions {
  * tuple, as for task args (`saferepr(args, 1024)` where args is a tuple).
  */
 export function saferepr(o: ReprValue, opts: SafeReprOptions = {}): string {
+  // Most task arguments are short: render them directly (same text, see saferepr-fast.ts).
+  return fastSaferepr(o, opts.maxlen, opts.maxlevels ?? 3) ?? streamingSaferepr(o, opts);
+}
+
+/** {@link saferepr} always through the token-for-token streaming port (the reference). */
+export function streamingSaferepr(o: ReprValue, opts: SafeReprOptions = {}): string {
   const maxlevels = opts.maxlevels ?? 3;
   let maxlen = opts.maxlen;
   const stack: Iterator<Item>[] = [[o][Symbol.iterator]() as Iterator<Item>];

@@ -10,6 +10,8 @@ import { buildTaskV2 } from './task-v2';
 export type { EncodeEnv, TaskInput } from './task-input';
 export { decodeTaskMessage, type DecodedTask, type DecodeTaskOptions } from './task-decode';
 
+const NO_OPTIONS = {} as const;
+
 /**
  * Build the message `apply_async`/`send_task` would publish: the protocol builder
  * (`AMQP.as_task_v2`/`as_task_v1`), then `send_task_message` (custom headers merged, unknown
@@ -25,7 +27,8 @@ export function encodeTaskMessage(input: TaskInput, env: EncodeEnv): RawMessage 
   const headers: Record<string, PyValue> = parts.headers;
   // dict.update keeps existing keys in place and appends new ones, like spreading does here.
   if (input.headers) Object.assign(headers, input.headers);
-  const properties: MessageProperties = { ...parts.properties };
+  // The builders return fresh objects, so they are filled in place rather than copied.
+  const properties: MessageProperties = parts.properties;
   if (input.extraProperties) Object.assign(properties, input.extraProperties);
   properties.delivery_mode = input.deliveryMode ?? 2;
   if (profile.expirationProperty) {
@@ -36,7 +39,7 @@ export function encodeTaskMessage(input: TaskInput, env: EncodeEnv): RawMessage 
   const encoded = dumps(
     parts.body,
     input.serializer ?? 'json',
-    input.jsonDialect === undefined ? {} : { jsonDialect: input.jsonDialect },
+    input.jsonDialect === undefined ? NO_OPTIONS : { jsonDialect: input.jsonDialect },
   );
   let body = encoded.body;
   if (input.compression) {

@@ -1,5 +1,5 @@
 import type { PyValue } from '../serialization/py-values';
-import { getProfile } from './profiles';
+import { PROFILES, getProfile } from './profiles';
 import { PyTupleView } from './repr';
 import { saferepr } from './saferepr';
 import {
@@ -18,6 +18,9 @@ export interface TaskMessageParts {
   properties: Record<string, PyValue>;
   body: PyValue;
 }
+
+/** The newest line's header keys: exactly the keys, in the order, of `all` below. */
+const FULL_HEADER_KEYS = PROFILES['celery-5.7'].headerKeys;
 
 /** Celery's 1024-character cap on argsrepr/kwargsrepr (`AMQP.argsrepr_maxsize`). */
 export const REPR_MAXSIZE = 1024;
@@ -66,8 +69,15 @@ export function buildTaskV2(input: TaskInput, env: EncodeEnv): TaskMessageParts 
     stamped_headers: stampNames,
     stamps: { ...(input.stamps ?? {}) },
   };
-  const headers: Record<string, PyValue> = {};
-  for (const k of profile.headerKeys) headers[k] = all[k] ?? null;
+  let headers: Record<string, PyValue>;
+  if (profile.headerKeys === FULL_HEADER_KEYS) {
+    // `all` is already in this profile's order: only undefined values need to become null.
+    for (const k in all) if (all[k] === undefined) all[k] = null;
+    headers = all;
+  } else {
+    headers = {};
+    for (const k of profile.headerKeys) headers[k] = all[k] ?? null;
+  }
   return {
     headers,
     properties: { correlation_id: input.id, reply_to: input.replyTo ?? env.replyTo },

@@ -6,6 +6,7 @@
  */
 import { DecodeError } from '../errors/errors';
 import { reviveEnvelope } from './json-envelope';
+import { needsExactParser } from './json-fast-scan';
 import type { PyValue } from './py-values';
 import { PyFloat } from './py-values';
 
@@ -244,26 +245,22 @@ class Parser {
   }
 }
 
-/**
- * Text that `JSON.parse` would read differently from CPython: exponent or all-zero-fraction
- * float literals (integral floats must become PyFloat), 16+ digit integers (possibly beyond
- * 2^53), the NaN/Infinity tokens, and kombu `__type__` envelopes. A JSON value always follows
- * `[`, `,` or `:` (or starts the text, which the parser handles below), so only tokens there are
- * checked; matches inside strings are harmless false positives that take the exact path.
- */
-const NEEDS_EXACT_PARSER =
-  /[[,:]\s*-?(?:\d+(?:\.\d+)?[eE]|\d+\.0+(?![0-9])|\d{16}|NaN|Infinity)|"__type__"/;
-
 /** Parse Python-`json` text into {@link PyValue}s; every failure is a {@link DecodeError}. */
 export function parsePyJson(text: string): PyValue {
-  // Fast path: for text with none of the above, the native parser yields the same values.
-  if (!NEEDS_EXACT_PARSER.test(text) && !/^\s*-?(?:[\dIN])/.test(text)) {
+  // Fast path: unless the text has a token the native parser reads differently (see
+  // json-fast-scan.ts), it yields exactly the same values.
+  if (!needsExactParser(text)) {
     try {
       return JSON.parse(text) as PyValue;
     } catch {
       // Fall through: the exact parser reports the error the way CPython does.
     }
   }
+  return parsePyJsonExact(text);
+}
+
+/** {@link parsePyJson} without the native fast path: the character-level reference parser. */
+export function parsePyJsonExact(text: string): PyValue {
   const p = new Parser(text);
   try {
     p.skipWs();

@@ -72,6 +72,24 @@ function describe(v: unknown): string {
   return typeof ctor?.name === 'string' ? ctor.name : 'object';
 }
 
+// Dict keys come from a small vocabulary (header and property names, kwarg names): their
+// `"key": ` text is kept, bounded, instead of being escaped again for every message.
+const KEY_CACHE = new Map<string, string>();
+const KEY_CACHE_MAX = 1024;
+const KEY_CACHE_MAX_LENGTH = 64;
+
+function keyPrefix(key: string): string {
+  let r = KEY_CACHE.get(key);
+  if (r === undefined) {
+    r = `${pyJsonString(key)}: `;
+    if (key.length <= KEY_CACHE_MAX_LENGTH) {
+      if (KEY_CACHE.size >= KEY_CACHE_MAX) KEY_CACHE.clear();
+      KEY_CACHE.set(key, r);
+    }
+  }
+  return r;
+}
+
 function writeObject(v: object, dialect: JsonDialect, depth: number): string {
   if (Array.isArray(v)) {
     const arr = v as readonly PyValue[];
@@ -89,7 +107,7 @@ function writeObject(v: object, dialect: JsonDialect, depth: number): string {
     for (const key in dict) {
       if (!Object.prototype.hasOwnProperty.call(dict, key)) continue;
       const item = dict[key] as PyValue;
-      out += `${first ? '' : ', '}${pyJsonString(key)}: ${writeValue(item, dialect, depth)}`;
+      out += `${first ? '' : ', '}${keyPrefix(key)}${writeValue(item, dialect, depth)}`;
       first = false;
     }
     return `${out}}`;

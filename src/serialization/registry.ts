@@ -50,7 +50,14 @@ export const TRUSTED_CONTENT: ReadonlySet<string> = new Set([
 /** kombu/serialization.py, SKIP_DECODE: encodings whose bodies stay bytes. */
 const SKIP_DECODE: ReadonlySet<string> = new Set(['binary', 'ascii-8bit']);
 
-const encoder = new TextEncoder();
+/**
+ * UTF-8 bytes of a string, as `TextEncoder.encode` gives them (lone surrogates become U+FFFD) but
+ * through Buffer's pooled allocator, several times faster for message-sized text.
+ */
+function utf8Bytes(s: string): Uint8Array {
+  const b = Buffer.from(s, 'utf8');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -93,7 +100,7 @@ export function dumps(value: PyValue, serializer: string, opts?: DumpsOptions): 
   if (serializer === 'raw' || serializer === 'application/data') {
     if (typeof value === 'string') {
       return {
-        body: encoder.encode(value),
+        body: utf8Bytes(value),
         contentType: 'application/data',
         contentEncoding: 'utf-8',
       };
@@ -112,13 +119,13 @@ export function dumps(value: PyValue, serializer: string, opts?: DumpsOptions): 
   let body: Uint8Array;
   switch (name) {
     case 'json':
-      body = encoder.encode(pyJsonDumps(value, { dialect: opts?.jsonDialect ?? 'kombu-5.3' }));
+      body = utf8Bytes(pyJsonDumps(value, { dialect: opts?.jsonDialect ?? 'kombu-5.3' }));
       break;
     case 'msgpack':
       body = packPyMsgpack(value);
       break;
     case 'yaml':
-      body = encoder.encode(dumpPyYaml(value));
+      body = utf8Bytes(dumpPyYaml(value));
       break;
     default:
       return refusePickle();
