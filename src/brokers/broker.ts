@@ -78,12 +78,22 @@ export interface ConsumeOptions {
   prefetch?: number;
   /** Handler failures and transport errors after `consume()` resolved. */
   onError?: (err: Error) => void;
+  /**
+   * kombu `no_ack=True` (pidbox and event consumers): the broker forgets the message on delivery;
+   * `ack()`/`reject()` are no-ops. AMQP only; Redis fanout uses `subscribeFanout`.
+   */
+  noAck?: boolean;
 }
 
 /** A running consumer. */
 export interface Consumer {
   /** Stop receiving; unacked deliveries stay pending until acked/rejected or the broker closes. */
   cancel(): Promise<void>;
+  /**
+   * Change the prefetch limit while consuming (Celery raises it per held ETA message,
+   * `consumer.qos.increment_eventually`). Optional: fanout subscriptions have none.
+   */
+  setPrefetch?(prefetch: number): Promise<void>;
 }
 
 /** What a transport can do (`kombu/transport/base.py`, `Transport.implements`). */

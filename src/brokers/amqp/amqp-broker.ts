@@ -11,11 +11,13 @@ import {
   type Consumer,
   type Delivery,
   type DeliveryHandler,
+  type ExchangeType,
   type PublishItem,
   type PublishOptions,
   type PublishTarget,
   type QueueSpec,
 } from '../broker';
+import type { ExchangeOptions, FanoutBroker, FanoutMessage } from '../fanout';
 import { parseBrokerUrl, type AmqpBrokerUrl } from '../url';
 import { fromAmqpMessage, toFieldTable, toPublishOptions } from './properties';
 
@@ -67,7 +69,7 @@ interface ConsumerState {
  * RabbitMQ through amqplib, behaving as kombu's py-amqp transport: confirm channel for publishes,
  * Celery's declarations, `basic_qos` + `basic_consume`, typed errors and reconnect with backoff.
  */
-export class AmqpBroker implements Broker {
+export class AmqpBroker implements Broker, FanoutBroker {
   readonly capabilities: BrokerCapabilities = {
     publisherConfirms: true,
     priorityOrder: 'higher-first',
@@ -247,6 +249,42 @@ export class AmqpBroker implements Broker {
     this.declared.add(key);
   }
 
+  /** kombu `Exchange.declare` (`exchange_declare` with kombu's flags), cached per connection. */
+  async declareExchange(
+    name: string,
+    type: ExchangeType,
+    opts: ExchangeOptions = {},
+  ): Promise<void> {
+    const key = `exchange:${name}:${type}:${String(opts.durable)}:${String(opts.autoDelete)}`;
+    if (this.declared.has(key)) return;
+    const ch = await this.declareChannel();
+    try {
+      await ch.assertExchange(name, type, {
+        durable: opts.durable ?? true,
+        autoDelete: opts.autoDelete ?? false,
+      });
+    } catch (e) {
+      throw toBrokerError(e, `declaring exchange ${name}`);
+    }
+    this.declared.add(key);
+  }
+
+  /** Declare + bind the queue, then consume it with `no_ack` (kombu `Node.listen`). */
+  async subscribeFanout(
+    spec: QueueSpec,
+    handler: (m: FanoutMessage) => void,
+    onError?: (err: Error) => void,
+  ): Promise<Consumer> {
+    await this.declareQueue(spec);
+    return this.consume(
+      [spec.name],
+      (d) => {
+        handler({ message: d.message, deliveryInfo: d.deliveryInfo });
+      },
+      { noAck: true, ...(onError ? { onError } : {}) },
+    );
+  }
+
   async publish(message: RawMessage, target: PublishTarget, opts?: PublishOptions): Promise<void> {
     await this.publishMany([{ message, target, ...(opts ? { opts } : {}) }]);
   }
@@ -318,6 +356,11 @@ export class AmqpBroker implements Broker {
         state.channel = undefined;
         if (ch) await ch.close().catch(() => undefined);
       },
+      // `basic_qos(prefetch_count, global)`, as Celery's `QoS.update` sends it.
+      setPrefetch: async (prefetch: number) => {
+        state.opts = { ...state.opts, prefetch };
+        await state.channel?.prefetch(prefetch, true);
+      },
     };
   }
 
@@ -333,19 +376,26 @@ export class AmqpBroker implements Broker {
     if (prefetch > 0) await ch.prefetch(prefetch, true);
     state.channel = ch;
     for (const queue of state.queues) {
-      await ch.consume(queue, (msg) => {
-        if (msg === null) {
-          state.opts.onError?.(new BrokerError(`consumer of ${queue} was cancelled by the broker`));
-          return;
-        }
-        this.dispatch(state, ch, queue, msg);
-      });
+      await ch.consume(
+        queue,
+        (msg) => {
+          if (msg === null) {
+            state.opts.onError?.(
+              new BrokerError(`consumer of ${queue} was cancelled by the broker`),
+            );
+            return;
+          }
+          this.dispatch(state, ch, queue, msg);
+        },
+        { noAck: state.opts.noAck ?? false },
+      );
     }
   }
 
   private dispatch(state: ConsumerState, ch: Channel, queue: string, msg: ConsumeMessage): void {
-    let settled = false;
+    let settled = state.opts.noAck === true;
     const settle = (fn: () => void): Promise<void> => {
+      if (state.opts.noAck === true) return Promise.resolve();
       if (settled) return Promise.reject(new BrokerError('delivery already acknowledged'));
       settled = true;
       try {

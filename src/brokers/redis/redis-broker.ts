@@ -25,7 +25,9 @@ import {
   type PublishTarget,
   type QueueSpec,
 } from '../broker';
+import type { ExchangeOptions, FanoutBroker, FanoutMessage } from '../fanout';
 import { parseBrokerUrl, type RedisBrokerUrl } from '../url';
+import { RedisFanoutSubscriber } from './redis-fanout';
 import { bindingPattern, lookupQueues } from './routing';
 import { RedisConsumer } from './redis-consumer';
 import { toRedisError } from './redis-qos';
@@ -41,6 +43,15 @@ export interface RedisBrokerOptions {
   jsonDialect?: JsonDialect;
   /** BRPOP timeout in seconds (kombu `brpop_timeout`, default 1). */
   brpopTimeout?: number;
+  /** Transport option `visibility_timeout` in seconds (kombu default 3600). */
+  visibilityTimeout?: number;
+  /** Transport option `unacked_mutex_expire` in seconds (kombu default 300). */
+  unackedMutexExpire?: number;
+  /**
+   * How often consumers call `restore_visible` (kombu: every 10 s `maybe_restore_messages`, which
+   * acts on every 10th call, plus once at start); `0` disables it.
+   */
+  restoreIntervalMs?: number;
   onError?: (err: Error) => void;
 }
 
@@ -48,7 +59,7 @@ export interface RedisBrokerOptions {
  * kombu's Redis virtual transport (`kombu/transport/redis.py`) from Node: the same keys, envelope,
  * binding sets, priority lists and ack emulation, so Python workers and we share queues.
  */
-export class RedisBroker implements Broker {
+export class RedisBroker implements Broker, FanoutBroker {
   readonly capabilities: BrokerCapabilities = {
     publisherConfirms: false,
     priorityOrder: 'lower-first',
@@ -161,6 +172,30 @@ export class RedisBroker implements Broker {
     }
   }
 
+  /**
+   * `exchange_declare` on the virtual transport only records the type in memory
+   * (`BrokerState.exchanges`): it is what makes `celeryev`/`celery.pidbox` publishes PUBLISHes.
+   */
+  declareExchange(name: string, type: ExchangeType, _opts?: ExchangeOptions): Promise<void> {
+    this.exchangeTypes.set(name, type);
+    return Promise.resolve();
+  }
+
+  /** SADD the binding as kombu does, then PSUBSCRIBE its channel (`Channel._subscribe`). */
+  async subscribeFanout(
+    spec: QueueSpec,
+    handler: (m: FanoutMessage) => void,
+    onError?: (err: Error) => void,
+  ): Promise<Consumer> {
+    const exchange = spec.exchange ?? spec.name;
+    await this.declareQueue({ ...spec, exchangeType: 'fanout' });
+    const rk = (spec.routingKey ?? '').replace(/#/g, '*');
+    const pattern = fanoutChannel(exchange, rk, { db: this.url.db });
+    const sub = new RedisFanoutSubscriber(this.newClient(), pattern, handler, onError);
+    await sub.start();
+    return sub;
+  }
+
   /** Queues `exchange` routes `routingKey` to (`Channel._lookup`; SMEMBERS per call, as kombu). */
   async lookup(exchange: string, routingKey: string): Promise<string[]> {
     if (exchange === '') return [routingKey];
@@ -217,6 +252,10 @@ export class RedisBroker implements Broker {
       opts,
       clock: this.opts.clock ?? systemClock,
       brpopTimeout: this.opts.brpopTimeout ?? 1,
+      visibilityTimeout: this.opts.visibilityTimeout ?? 3600,
+      unackedMutexExpire: this.opts.unackedMutexExpire ?? 300,
+      restoreIntervalMs: this.opts.restoreIntervalMs ?? 10_000,
+      uuid: this.opts.uuid ?? uuid4,
       decode: decodeRedisEnvelope,
       onDone: (c) => this.consumers.delete(c),
     });

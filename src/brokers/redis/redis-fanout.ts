@@ -1,0 +1,54 @@
+import type { Redis } from 'ioredis';
+import { BrokerError } from '../../errors/errors';
+import { decodeRedisEnvelope } from '../../protocol/redis-envelope';
+import type { Consumer } from '../broker';
+import type { FanoutMessage } from '../fanout';
+import { toRedisError } from './redis-qos';
+
+/**
+ * One fanout-bound queue on kombu's Redis transport: a PSUBSCRIBE on the publish channel pattern
+ * (`kombu/transport/redis.py`, `Channel._subscribe`, `_get_subscribe_topic`: the binding routing
+ * key with `#` → `*`). Delivery is at-most-once, with no ack emulation (`no_ack=True`).
+ */
+export class RedisFanoutSubscriber implements Consumer {
+  private cancelled = false;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly pattern: string,
+    private readonly handler: (m: FanoutMessage) => void,
+    private readonly onError: ((err: Error) => void) | undefined,
+  ) {}
+
+  /** Connect the dedicated subscriber connection and PSUBSCRIBE. */
+  async start(): Promise<void> {
+    this.client.on('pmessage', (_pattern: string, channel: string, text: string) => {
+      this.receive(channel, text);
+    });
+    try {
+      await this.client.connect();
+      await this.client.psubscribe(this.pattern);
+    } catch (e) {
+      this.client.disconnect();
+      throw toRedisError(e, `PSUBSCRIBE ${this.pattern}`);
+    }
+  }
+
+  private receive(channel: string, text: string): void {
+    if (this.cancelled) return;
+    try {
+      const env = decodeRedisEnvelope(text);
+      this.handler({ message: env.message, deliveryInfo: env.deliveryInfo });
+    } catch (e) {
+      this.onError?.(new BrokerError(`bad fanout message on ${channel}`, { cause: e }));
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    await this.client.quit().catch(() => {
+      this.client.disconnect();
+    });
+  }
+}

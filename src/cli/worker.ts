@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { resolveConfig, type CeleryConfig } from '../app/config';
+import type { ResultBackend } from '../backends/backend';
+import { RedisBackend } from '../backends/redis/redis-backend';
+import { RpcBackend } from '../backends/rpc/rpc-backend';
+import { parseBackendUrl } from '../backends/url';
+import { AmqpBroker } from '../brokers/amqp/amqp-broker';
+import type { Broker } from '../brokers/broker';
+import { RedisBroker } from '../brokers/redis/redis-broker';
+import { parseBrokerUrl } from '../brokers/url';
+import { TaskRegistry, type TaskDefinition } from '../worker/task';
+import { Worker, type WorkerLogger } from '../worker/worker';
+import type { CliIo } from './io';
+
+const USAGE = `usage: celery-wire worker --app PATH [options]
+
+  -A, --app PATH            module exporting \`tasks\` (TaskDefinition[]) and optionally \`config\`
+  -Q, --queues q1,q2        queues to consume (default: task_default_queue, "celery")
+  -c, --concurrency N       tasks running at the same time (default 1)
+  -n, --hostname NAME       node name, %h/%n/%d expanded (default celery@%h)
+  -b, --broker URL          broker URL (default $CELERY_BROKER_URL or the app config)
+      --backend URL         result backend (default $CELERY_RESULT_BACKEND or the app config)
+  -l, --loglevel LEVEL      debug|info|warning|error (default info)
+  -E, --task-events         send task events (worker_send_task_events)
+      --prefetch-multiplier N
+      --without-control     do not consume the pidbox (no remote control)
+      --visibility-timeout S Redis transport visibility_timeout in seconds (default 3600)
+`;
+
+interface WorkerArgs {
+  app?: string;
+  queues?: string[];
+  concurrency: number;
+  hostname: string;
+  broker?: string;
+  backend?: string;
+  loglevel: string;
+  events: boolean;
+  prefetchMultiplier?: number;
+  control: boolean;
+  visibilityTimeout?: number;
+}
+
+/** Parse `celery worker`-style options; throws on unknown ones. */
+export function parseWorkerArgs(argv: readonly string[]): WorkerArgs {
+  const a: WorkerArgs = {
+    concurrency: 1,
+    hostname: 'celery@%h',
+    loglevel: 'info',
+    events: false,
+    control: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i] ?? '';
+    const eq = raw.indexOf('=');
+    const flag = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
+    const value = (): string => {
+      if (raw.startsWith('--') && eq > 0) return raw.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '-A':
+      case '--app':
+        a.app = value();
+        break;
+      case '-Q':
+      case '--queues':
+        a.queues = value().split(',').filter(Boolean);
+        break;
+      case '-c':
+      case '--concurrency':
+        a.concurrency = Number(value());
+        break;
+      case '-n':
+      case '--hostname':
+        a.hostname = value();
+        break;
+      case '-b':
+      case '--broker':
+        a.broker = value();
+        break;
+      case '--backend':
+      case '--result-backend':
+        a.backend = value();
+        break;
+      case '-l':
+      case '--loglevel':
+        a.loglevel = value().toLowerCase();
+        break;
+      case '-E':
+      case '--task-events':
+      case '--events':
+        a.events = true;
+        break;
+      case '--prefetch-multiplier':
+        a.prefetchMultiplier = Number(value());
+        break;
+      case '--without-control':
+        a.control = false;
+        break;
+      case '--without-mingle':
+      case '--without-gossip':
+      case '--without-heartbeat':
+        break;
+      case '--visibility-timeout':
+        a.visibilityTimeout = Number(value());
+        break;
+      default:
+        throw new Error(`unknown option ${raw}`);
+    }
+  }
+  if (!Number.isInteger(a.concurrency) || a.concurrency < 1)
+    throw new Error('--concurrency must be a positive integer');
+  return a;
+}
+
+/** What an app module may export. */
+interface AppModule {
+  tasks?: TaskDefinition[] | TaskRegistry;
+  config?: Partial<CeleryConfig>;
+  default?:
+    | TaskDefinition[]
+    | TaskRegistry
+    | { tasks?: TaskDefinition[] | TaskRegistry; config?: Partial<CeleryConfig> };
+}
+
+/**
+ * Load the app module: `.ts` through tsx's CommonJS register API (unless already running under
+ * a TypeScript loader), `.js`/`.cjs` with `require`, `.mjs` with `import()`.
+ */
+export async function loadAppModule(
+  path: string,
+): Promise<{ tasks: TaskRegistry; config: Partial<CeleryConfig> }> {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new Error(`app module not found: ${full}`);
+  let mod: AppModule;
+  if (full.endsWith('.mjs')) {
+    mod = (await import(pathToFileURL(full).href)) as AppModule;
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the only probe for a TS loader
+    if (/\.[cm]?ts$/.test(full) && !(require.extensions as Record<string, unknown>)['.ts']) {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional, loaded on demand
+        (require('tsx/cjs/api') as { register: () => unknown }).register();
+      } catch (e) {
+        throw new Error(
+          `loading a .ts app needs the "tsx" package (npm install tsx): ${String(e)}`,
+        );
+      }
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- user module path at runtime
+    mod = require(full) as AppModule;
+  }
+  const d = mod.default;
+  const fromDefault = Array.isArray(d) || d instanceof TaskRegistry ? { tasks: d } : (d ?? {});
+  const tasks = mod.tasks ?? fromDefault.tasks;
+  if (!tasks) throw new Error(`${path} exports no tasks (export const tasks = [defineTask(…)])`);
+  return {
+    tasks: tasks instanceof TaskRegistry ? tasks : new TaskRegistry(tasks),
+    config: mod.config ?? ('config' in fromDefault ? (fromDefault.config ?? {}) : {}),
+  };
+}
+
+/** Broker + backend for a resolved config (the worker side of `app.connection()/app.backend`). */
+export function connectionsFor(
+  config: CeleryConfig,
+  visibilityTimeout?: number,
+): { broker: Broker; backend: ResultBackend | null; transport: 'redis' | 'amqp' } {
+  const url = parseBrokerUrl(config.brokerUrl);
+  const broker: Broker =
+    url.transport === 'redis'
+      ? new RedisBroker({
+          url,
+          jsonDialect: config.jsonDialect,
+          visibilityTimeout: visibilityTimeout ?? config.visibilityTimeout,
+        })
+      : new AmqpBroker({ url });
+  const b = parseBackendUrl(config.resultBackend);
+  const common = {
+    serializer: config.resultSerializer,
+    accept: config.resultAcceptContent ?? config.acceptContent,
+    expiresSeconds: config.resultExpires,
+    extended: config.resultExtended,
+    profile: `celery-${config.celeryLine}` as const,
+  };
+  let backend: ResultBackend | null = null;
+  if (b.kind === 'redis') backend = new RedisBackend({ url: b.redis, ...common });
+  else if (b.kind === 'rpc') backend = new RpcBackend({ broker, oid: randomUUID(), ...common });
+  return { broker, backend, transport: url.transport === 'redis' ? 'redis' : 'amqp' };
+}
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+function loggerFor(level: string, io: CliIo): WorkerLogger {
+  const min = LEVELS.indexOf(level === 'warning' ? 'warn' : (level as (typeof LEVELS)[number]));
+  return {
+    log: (lvl, msg) => {
+      if (LEVELS.indexOf(lvl) < (min < 0 ? 1 : min)) return;
+      const line = `[${new Date().toISOString()}: ${lvl.toUpperCase()}] ${msg}\n`;
+      if (lvl === 'error' || lvl === 'warn') io.stderr(line);
+      else io.stdout(line);
+    },
+  };
+}
+
+/**
+ * `celery-wire worker`: run a TypeScript worker until SIGTERM/SIGINT (warm shutdown: running
+ * tasks finish, held messages go back) or a second signal (cold shutdown).
+ */
+export async function workerCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: WorkerArgs;
+  try {
+    args = parseWorkerArgs(argv);
+    if (args.app === undefined) throw new Error('--app is required');
+  } catch (e) {
+    io.stderr(`celery-wire worker: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    return 2;
+  }
+  const app = await loadAppModule(args.app);
+  const config = resolveConfig(
+    {
+      ...app.config,
+      ...(args.broker ? { brokerUrl: args.broker } : {}),
+      ...(args.backend ? { resultBackend: args.backend } : {}),
+      ...(args.prefetchMultiplier === undefined
+        ? {}
+        : { workerPrefetchMultiplier: args.prefetchMultiplier }),
+    },
+    process.env,
+  );
+  const { broker, backend, transport } = connectionsFor(config, args.visibilityTimeout);
+  const worker = new Worker({
+    broker,
+    backend,
+    config,
+    tasks: app.tasks,
+    ...(args.queues ? { queues: args.queues } : {}),
+    concurrency: args.concurrency,
+    hostname: args.hostname,
+    sendEvents: args.events,
+    enableControl: args.control,
+    transport,
+    logger: loggerFor(args.loglevel, io),
+  });
+  await worker.start();
+  let signals = 0;
+  await new Promise<void>((done) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      signals++;
+      const cold = signals > 1;
+      io.stderr(`\nworker: ${sig} → ${cold ? 'cold' : 'warm'} shutdown\n`);
+      worker.shutdown({ cold }).then(done, done);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    void worker.whenShutdownRequested().then(() => worker.shutdown().then(done, done));
+  });
+  return 0;
+}

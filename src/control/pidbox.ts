@@ -1,0 +1,175 @@
+import type { Broker, Consumer } from '../brokers/broker';
+import { isFanoutBroker, type FanoutMessage } from '../brokers/fanout';
+import type { LamportClock } from '../events/clock';
+import type { RawMessage } from '../protocol/raw-message';
+import { pyRepr } from '../protocol/repr';
+import { isPyDict, PyFloat, type PyValue } from '../serialization/py-values';
+import { dumps, loads } from '../serialization/registry';
+
+/** A control command handler: keyword arguments in, reply value out (`Panel.data`). */
+export type ControlHandler = (args: Record<string, PyValue>) => PyValue | Promise<PyValue>;
+
+/** Options of {@link PidboxNode}. */
+export interface PidboxNodeOptions {
+  broker: Broker;
+  hostname: string;
+  clock: LamportClock;
+  handlers: ReadonlyMap<string, ControlHandler>;
+  /** `control_exchange` (default `celery`): exchanges `<ns>.pidbox` and `reply.<ns>.pidbox`. */
+  namespace?: string;
+  /** `accept_content` for incoming commands (the mailbox follows task_serializer since 5.1). */
+  accept?: readonly string[];
+  onError?: (err: Error) => void;
+  log?: (msg: string) => void;
+}
+
+/** kombu `matcher`: `glob` (fnmatch) and `pcre` (re.search). */
+function matches(hostname: string, pattern: string, matcher: string): boolean {
+  if (matcher === 'pcre') return new RegExp(pattern).test(hostname);
+  const re = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${re}$`).test(hostname);
+}
+
+/**
+ * kombu's pidbox `Node` as a Celery worker runs it (`kombu/pidbox.py`, `Node.listen`,
+ * `handle_message`, `dispatch`, `Mailbox._publish_reply`): queue `<hostname>.<ns>.pidbox` bound
+ * to the fanout `<ns>.pidbox`, consumed with no_ack; replies `{hostname: value}` to
+ * `reply.<ns>.pidbox` with headers `{ticket, clock}`, delivery_mode 1.
+ */
+export class PidboxNode {
+  private consumer: Consumer | undefined;
+  private readonly ns: string;
+
+  constructor(private readonly o: PidboxNodeOptions) {
+    this.ns = o.namespace ?? 'celery';
+  }
+
+  async start(): Promise<void> {
+    const b = this.o.broker;
+    if (!isFanoutBroker(b)) throw new Error('broker cannot consume fanout exchanges');
+    const exchange = `${this.ns}.pidbox`;
+    await b.declareExchange(exchange, 'fanout', { durable: false, autoDelete: false });
+    this.consumer = await b.subscribeFanout(
+      {
+        name: `${this.o.hostname}.${exchange}`,
+        exchange,
+        exchangeType: 'fanout',
+        routingKey: '',
+        durable: false,
+        exchangeDurable: false,
+        autoDelete: true,
+        // `celery/app/defaults.py`: control_queue_expires 10.0 s, control_queue_ttl 300.0 s.
+        arguments: { 'x-expires': 10000, 'x-message-ttl': 300000 },
+      },
+      (m) => {
+        void this.onMessage(m);
+      },
+      this.o.onError,
+    );
+  }
+
+  async stop(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = undefined;
+    await c?.cancel();
+  }
+
+  /** Handle one command message; exported for tests through {@link PidboxNode.handle}. */
+  private async onMessage(m: FanoutMessage): Promise<void> {
+    try {
+      const raw = m.message;
+      const body = loads(raw.body, raw.contentType, raw.contentEncoding, {
+        accept: this.o.accept ?? ['json', 'msgpack', 'yaml'],
+      });
+      if (!isPyDict(body)) return;
+      this.o.clock.adjust(raw.headers.clock ?? 0);
+      await this.handle(body, raw.contentType);
+    } catch (e) {
+      this.o.onError?.(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /** `Node.handle_message` + `dispatch`; returns the reply value or undefined when not for us. */
+  async handle(
+    body: Record<string, PyValue>,
+    contentType = 'application/json',
+  ): Promise<PyValue | undefined> {
+    const { destination, pattern, matcher } = body;
+    const host = this.o.hostname;
+    let run = false;
+    if (Array.isArray(destination) && destination.length > 0) run = destination.includes(host);
+    else if (typeof pattern === 'string' && pattern && typeof matcher === 'string' && matcher) {
+      run = matches(host, pattern, matcher);
+    } else run = true;
+    if (!run) return undefined;
+    const method = typeof body.method === 'string' ? body.method : '';
+    const args = isPyDict(body.arguments) ? body.arguments : {};
+    let reply: PyValue;
+    const h = this.o.handlers.get(method);
+    try {
+      if (!h) throw new KeyError(method);
+      reply = await h(args);
+    } catch (e) {
+      reply = {
+        error:
+          e instanceof KeyError
+            ? `KeyError(${pyRepr(method)})`
+            : `Exception(${pyRepr(e instanceof Error ? e.message : String(e))})`,
+      };
+    }
+    this.o.log?.(`pidbox: ${method} → ${pyRepr(reply)}`);
+    const replyTo = body.reply_to;
+    // `shutdown` raises WorkerShutdown (a SystemExit) in Celery: `dispatch` re-raises it, no reply.
+    if (method === 'shutdown') return reply;
+    if (
+      isPyDict(replyTo) &&
+      typeof replyTo.exchange === 'string' &&
+      typeof replyTo.routing_key === 'string'
+    ) {
+      await this.reply(
+        { [host]: reply },
+        replyTo.exchange,
+        replyTo.routing_key,
+        body.ticket ?? null,
+        contentType,
+      );
+    }
+    return reply;
+  }
+
+  private async reply(
+    data: Record<string, PyValue>,
+    exchange: string,
+    routingKey: string,
+    ticket: PyValue,
+    contentType: string,
+  ): Promise<void> {
+    const b = this.o.broker;
+    if (isFanoutBroker(b)) await b.declareExchange(exchange, 'direct', { durable: false });
+    let enc;
+    try {
+      enc = dumps(data, contentType);
+    } catch {
+      enc = dumps(data, 'json');
+    }
+    const message: RawMessage = {
+      body: enc.body,
+      contentType: enc.contentType,
+      contentEncoding: enc.contentEncoding,
+      headers: { ticket, clock: this.o.clock.forward() },
+      properties: { delivery_mode: 1, priority: 0 },
+    };
+    await b.publish(message, { exchange, routingKey });
+  }
+}
+
+class KeyError extends Error {}
+
+/** `ok(value)` / `nok(value)` of `celery/worker/control.py`. */
+export const ok = (v: PyValue): PyValue => ({ ok: v });
+export const nok = (v: PyValue): PyValue => ({ error: v });
+/** Seconds as a Python float. */
+export const pyFloat = (x: number): PyFloat => new PyFloat(x);

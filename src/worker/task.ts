@@ -1,0 +1,116 @@
+import type { DeliveryInfo } from '../protocol/raw-message';
+import type { PyValue } from '../serialization/py-values';
+import type { RetryOptions } from './exceptions';
+
+/** Per-task options, Celery's `Task` attributes in camelCase (`celery/app/task.py`). */
+export interface TaskOptions {
+  /**
+   * Positional-or-keyword parameter names, as in the Python signature: keyword arguments are
+   * bound to these positions. Without `params` the handler gets the positional args followed by
+   * the kwargs object.
+   */
+  params?: readonly string[];
+  /** Defaults for trailing `params` (Python default values). */
+  defaults?: Readonly<Record<string, PyValue>>;
+  /** Accept keyword arguments not in `params` (`**kwargs`); they arrive as a final object. */
+  varKwargs?: boolean;
+  /** Pass the {@link TaskContext} as the first argument, like Python's `bind=True` `self`. */
+  bind?: boolean;
+  acksLate?: boolean;
+  rejectOnWorkerLost?: boolean;
+  ignoreResult?: boolean;
+  storeErrorsEvenIfIgnored?: boolean;
+  trackStarted?: boolean;
+  /** Hard limit in seconds. */
+  timeLimit?: number | null;
+  /** Soft limit in seconds: the context's `signal` aborts with `SoftTimeLimitExceeded`. */
+  softTimeLimit?: number | null;
+  /** `"10/m"`, `"5/s"`, `"100/h"` or a number per second. */
+  rateLimit?: string | number | null;
+  /** Default 3; `null` retries forever. */
+  maxRetries?: number | null;
+  /** Seconds; default 180. */
+  defaultRetryDelay?: number;
+  /** Emit task events for this task (Celery `send_events`, default true). */
+  sendEvents?: boolean;
+}
+
+/** What a running task knows of itself: Celery's `self.request`, camelCased. */
+export interface TaskRequestInfo {
+  readonly id: string;
+  readonly task: string;
+  readonly retries: number;
+  readonly rootId: string | null;
+  readonly parentId: string | null;
+  readonly group: string | null;
+  readonly groupIndex: number | null;
+  /** ISO strings as sent. */
+  readonly eta: string | null;
+  readonly expires: string | null;
+  readonly correlationId: string | null;
+  readonly replyTo: string | null;
+  readonly deliveryInfo: DeliveryInfo;
+  /** The worker's node name. */
+  readonly hostname: string;
+  readonly args: readonly PyValue[];
+  readonly kwargs: Readonly<Record<string, PyValue>>;
+  readonly timelimit: readonly [PyValue, PyValue] | null;
+  readonly shadow: string | null;
+  readonly origin: string | null;
+  /** All message headers (v2 form). */
+  readonly headers: Readonly<Record<string, PyValue>>;
+}
+
+/** The `self` of a bound task. */
+export interface TaskContext extends TaskRequestInfo {
+  /** Aborted on soft time limit (reason `SoftTimeLimitExceeded`), hard limit, or revoke+terminate. */
+  readonly signal: AbortSignal;
+  /**
+   * `Task.retry`: publishes the retry message and rejects with the `Retry` semi-predicate (or
+   * the original `exc` / `MaxRetriesExceededError` when retries are exhausted). Use
+   * `return ctx.retry(…)` or `await ctx.retry(…)`.
+   */
+  retry(opts?: RetryOptions): Promise<never>;
+  /** `Task.update_state`: store a custom state (e.g. `PROGRESS`) with `meta` as its result. */
+  updateState(state: string, meta?: PyValue): Promise<void>;
+}
+
+/** A task function; see {@link TaskOptions.bind} and {@link TaskOptions.params}. */
+export type TaskHandler = (...args: never[]) => unknown;
+
+/** A registered task. */
+export interface TaskDefinition {
+  readonly name: string;
+  readonly handler: TaskHandler;
+  readonly options: Readonly<TaskOptions>;
+}
+
+/** Define a task; register it by passing it to the worker (or exporting it from the app module). */
+export function defineTask(
+  name: string,
+  handler: TaskHandler,
+  options: TaskOptions = {},
+): TaskDefinition {
+  return { name, handler, options: { ...options } };
+}
+
+/** Name → definition, as `app.tasks`. */
+export class TaskRegistry {
+  private readonly tasks = new Map<string, TaskDefinition>();
+
+  constructor(defs: Iterable<TaskDefinition> = []) {
+    for (const d of defs) this.register(d);
+  }
+
+  register(def: TaskDefinition): void {
+    this.tasks.set(def.name, def);
+  }
+
+  get(name: string): TaskDefinition | undefined {
+    return this.tasks.get(name);
+  }
+
+  names(): string[] {
+    return [...this.tasks.keys()].sort();
+  }
+}

@@ -1,0 +1,281 @@
+import type { CeleryConfig } from '../app/config';
+import type { ResultBackend } from '../backends/backend';
+import { isCeleryError } from '../errors/errors';
+import { prepareException, type ExceptionInfo } from '../protocol/exception';
+import { pyRepr } from '../protocol/repr';
+import { saferepr } from '../protocol/saferepr';
+import { FAILURE, RETRY, STARTED, SUCCESS } from '../protocol/states';
+import type { TaskInput } from '../protocol/task-input';
+import type { PublishTarget } from '../brokers/broker';
+import { PyFloat, type PyValue } from '../serialization/py-values';
+import { bindArgs } from './bind-args';
+import { chordPartReturn, dispatchCallbacks, dispatchErrbacks } from './canvas-dispatch';
+import {
+  Ignore,
+  PythonError,
+  Reject,
+  Retry,
+  TimeLimitExceeded,
+  exceptionInfoOf,
+  type RetryOptions,
+} from './exceptions';
+import type { WorkerRequest } from './request';
+import { planRetry } from './retry';
+import type { TaskContext } from './task';
+import { formatTraceback } from './traceback';
+
+/** How a run ended; the worker acks/rejects from this (behaviour.md §2). */
+export type TraceOutcome =
+  | { kind: 'success'; retval: PyValue; runtime: number }
+  | { kind: 'failure'; info: ExceptionInfo; timeout: boolean }
+  | { kind: 'retry' }
+  | { kind: 'reject'; requeue: boolean }
+  | { kind: 'ignore' }
+  | { kind: 'terminated' }
+  /** Cold shutdown: nothing stored, nothing acked; the message goes back to the broker. */
+  | { kind: 'abandoned' };
+
+/** What the tracer needs from the worker. */
+export interface TraceEnv {
+  backend: ResultBackend | null;
+  config: CeleryConfig;
+  hostname: string;
+  pid: number;
+  /** Monotonic seconds, for `runtime`. */
+  monotonic: () => number;
+  sendEvent: (type: string, fields: Record<string, PyValue>) => void;
+  publish: (input: TaskInput, target: PublishTarget) => Promise<void>;
+  log: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+/** Control of one running task: abort (soft limit / terminate) and the terminate promise. */
+export interface RunControl {
+  abort: AbortController;
+  /** Resolves when the task is terminated (revoke terminate=True). */
+  terminated: Promise<void>;
+  /** Resolves on cold shutdown: the run is abandoned and its message restored, as on a crash. */
+  abandoned: Promise<void>;
+}
+
+function excRepr(info: ExceptionInfo): string {
+  return `${info.excType}(${info.args.map((a) => pyRepr(a)).join(', ')})`;
+}
+
+function toPyValue(v: unknown): PyValue {
+  return v === undefined ? null : (v as PyValue);
+}
+
+/**
+ * `celery/app/trace.py`, `build_tracer.trace_task` for one request: STARTED (track_started),
+ * run, then store SUCCESS/FAILURE/RETRY and emit the matching event. Storage failures of the
+ * return value become FAILURE `kombu.exceptions.EncodeError`, as Celery's tracer does.
+ */
+export async function traceTask(
+  req: WorkerRequest,
+  env: TraceEnv,
+  run: RunControl,
+): Promise<TraceOutcome> {
+  const backend = env.backend;
+  const opts = req.def.options;
+  const trackStarted = (opts.trackStarted ?? env.config.taskTrackStarted) && !req.ignoreResult;
+  if (trackStarted && backend) {
+    await backend.storeResult(req.id, { pid: env.pid, hostname: env.hostname }, STARTED, {
+      request: req.storeRequest(),
+    });
+  }
+  const started = env.monotonic();
+
+  let hardTimer: NodeJS.Timeout | undefined;
+  let softTimer: NodeJS.Timeout | undefined;
+  const TIMEOUT = Symbol('timeout');
+  const TERMINATED = Symbol('terminated');
+  const ABANDONED = Symbol('abandoned');
+  const races: Promise<unknown>[] = [
+    Promise.resolve().then(() => {
+      const handler = req.def.handler as (...a: unknown[]) => unknown;
+      const args = bindArgs(req.def, req.decoded.args, req.decoded.kwargs);
+      return opts.bind === true
+        ? handler(makeContext(req, env, run.abort.signal), ...args)
+        : handler(...args);
+    }),
+    run.terminated.then(() => TERMINATED),
+    run.abandoned.then(() => ABANDONED),
+  ];
+  if (req.hardLimit !== null) {
+    const ms = req.hardLimit * 1000;
+    races.push(
+      new Promise((resolve) => {
+        hardTimer = setTimeout(() => {
+          resolve(TIMEOUT);
+        }, ms);
+      }),
+    );
+  }
+  if (req.softLimit !== null) {
+    softTimer = setTimeout(() => {
+      run.abort.abort(new SoftTimeLimitExceededReason());
+    }, req.softLimit * 1000);
+  }
+  let outcome: TraceOutcome;
+  try {
+    const r = await Promise.race(races);
+    if (r === TIMEOUT) {
+      run.abort.abort(new TimeLimitExceeded(req.hardLimitValue));
+      outcome = await onTimeout(req, env);
+    } else if (r === ABANDONED) {
+      outcome = { kind: 'abandoned' };
+    } else if (r === TERMINATED) {
+      outcome = { kind: 'terminated' };
+    } else {
+      outcome = await onSuccess(req, env, toPyValue(r), env.monotonic() - started);
+    }
+  } catch (e) {
+    outcome = await onError(req, env, e);
+  } finally {
+    if (hardTimer) clearTimeout(hardTimer);
+    if (softTimer) clearTimeout(softTimer);
+  }
+  return outcome;
+}
+
+/** The abort reason of a soft limit: `billiard.exceptions.SoftTimeLimitExceeded()`. */
+export class SoftTimeLimitExceededReason extends PythonError {
+  constructor() {
+    super('SoftTimeLimitExceeded', 'SoftTimeLimitExceeded()', {
+      excModule: 'billiard.exceptions',
+      args: [],
+    });
+  }
+}
+
+async function onSuccess(
+  req: WorkerRequest,
+  env: TraceEnv,
+  retval: PyValue,
+  runtime: number,
+): Promise<TraceOutcome> {
+  let children: PyValue[] = [];
+  try {
+    children = await dispatchCallbacks(req, retval, env.config, env.publish);
+  } catch (e) {
+    return onError(req, env, e);
+  }
+  if (!req.ignoreResult && env.backend) {
+    try {
+      await env.backend.storeResult(req.id, retval, SUCCESS, {
+        request: req.storeRequest(children),
+      });
+    } catch (e) {
+      if (isCeleryError(e) && e.name === 'EncodeError') {
+        const enc = new PythonError('EncodeError', e.message, { excModule: 'kombu.exceptions' });
+        return onError(req, env, enc);
+      }
+      throw e;
+    }
+  }
+  await chordPartReturn(req, SUCCESS, retval, env.backend, env.config, env.publish);
+  env.sendEvent('task-succeeded', {
+    uuid: req.id,
+    result: saferepr(retval, { maxlen: 1024 }),
+    runtime: new PyFloat(runtime),
+  });
+  return { kind: 'success', retval, runtime };
+}
+
+async function onTimeout(req: WorkerRequest, env: TraceEnv): Promise<TraceOutcome> {
+  const info = exceptionInfoOf(new TimeLimitExceeded(req.hardLimitValue));
+  env.log(
+    'error',
+    `Hard time limit (${String(req.hardLimit)}s) exceeded for ${req.name}[${req.id}]`,
+  );
+  // `Request.on_timeout` → `mark_as_failure(..., traceback=None)`: stored regardless of store_errors.
+  if (env.backend) {
+    await env.backend.storeResult(req.id, prepareException(info), FAILURE, {
+      traceback: null,
+      request: req.storeRequest(),
+    });
+  }
+  env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: '' });
+  return { kind: 'failure', info, timeout: true };
+}
+
+async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<TraceOutcome> {
+  if (e instanceof Retry) {
+    const info = e.exc === undefined || e.exc === null ? null : exceptionInfoOf(e.exc);
+    const tb = formatTraceback(e, {
+      excType: 'Retry',
+      excModule: 'celery.exceptions',
+      args: [e.message],
+    });
+    if (req.storeErrors && env.backend) {
+      await env.backend.storeResult(req.id, info ? prepareException(info) : null, RETRY, {
+        traceback: tb,
+        request: req.storeRequest(),
+      });
+    }
+    env.sendEvent('task-retried', {
+      uuid: req.id,
+      exception: info ? excRepr(info) : `Retry(${pyRepr(e.message)})`,
+      traceback: tb,
+    });
+    env.log('info', `Task ${req.name}[${req.id}] retry: ${e.message}`);
+    return { kind: 'retry' };
+  }
+  if (e instanceof Reject) {
+    env.log('info', `${req.name}[${req.id}] rejected: ${e.reason}`);
+    return { kind: 'reject', requeue: e.requeue };
+  }
+  if (e instanceof Ignore) return { kind: 'ignore' };
+  const info = exceptionInfoOf(e);
+  const tb = formatTraceback(e, info);
+  if (req.storeErrors && env.backend) {
+    const exc = prepareException(info);
+    await env.backend.storeResult(req.id, exc, FAILURE, {
+      traceback: tb,
+      request: req.storeRequest(),
+    });
+    // Celery ≥5.1 (`Backend._store_result` via `mark_as_failure`): every remaining chain step
+    // gets the same FAILURE, so `.get()` on the chain's last result does not hang.
+    for (const sig of req.decoded.embed.chain ?? []) {
+      const o = sig.options;
+      const tid =
+        o && typeof o === 'object' && !Array.isArray(o)
+          ? (o as Record<string, PyValue>).task_id
+          : undefined;
+      if (typeof tid === 'string') {
+        await env.backend.storeResult(tid, exc, FAILURE, { traceback: tb });
+      }
+    }
+  }
+  await chordPartReturn(req, FAILURE, prepareException(info), env.backend, env.config, env.publish);
+  await dispatchErrbacks(req, env.config, env.publish).catch((err: unknown) => {
+    env.log('error', `errbacks of ${req.id} not published: ${String(err)}`);
+  });
+  env.log('error', `Task ${req.name}[${req.id}] raised unexpected: ${excRepr(info)}`);
+  env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: tb });
+  return { kind: 'failure', info, timeout: false };
+}
+
+function makeContext(req: WorkerRequest, env: TraceEnv, signal: AbortSignal): TaskContext {
+  const info = req.info();
+  return {
+    ...info,
+    signal,
+    retry: async (opts: RetryOptions = {}): Promise<never> => {
+      const plan = planRetry(req, opts, env.config);
+      try {
+        await env.publish(plan.input, plan.target);
+      } catch (e) {
+        // `Task.retry`: a failed publish becomes `Reject(exc, requeue=False)`.
+        env.log('error', `retry of ${req.id} could not be published: ${String(e)}`);
+        throw new Reject(String(e), false);
+      }
+      throw new Retry(opts.exc, plan.when);
+    },
+    updateState: async (state: string, meta: PyValue = null): Promise<void> => {
+      if (env.backend) {
+        await env.backend.storeResult(req.id, meta, state, { request: req.storeRequest() });
+      }
+    },
+  };
+}
