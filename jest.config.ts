@@ -17,6 +17,8 @@ const common = {
  * - unit: pure codecs and golden fixtures, hermetic;
  * - integration: real Redis/RabbitMQ and the Python peer;
  * - conformance: the cross-language matrix that prints the compatibility table.
+ * Integration and conformance share brokers and CPU with real Python workers, so `npm test` runs
+ * them in band (`--runInBand`), one project after the other.
  */
 const config: Config = {
   projects: [
@@ -30,15 +32,13 @@ const config: Config = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/src/**/*.int.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
-      testTimeout: 60_000,
-      maxWorkers: 1,
+      setupFilesAfterEnv: ['<rootDir>/test/setup/slow.ts'],
     },
     {
       ...common,
       displayName: 'conformance',
       testMatch: ['<rootDir>/src/**/*.conf.test.ts', '<rootDir>/test/conformance/**/*.test.ts'],
-      testTimeout: 300_000,
-      maxWorkers: 1,
+      setupFilesAfterEnv: ['<rootDir>/test/setup/slow.ts'],
     },
   ],
 };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { resolveConfig, type CeleryConfig } from '../app/config';
+import { resolveConfig, type CeleryConfig, type CeleryLine } from '../app/config';
 import type { ResultBackend } from '../backends/backend';
 import { RedisBackend } from '../backends/redis/redis-backend';
 import { RpcBackend } from '../backends/rpc/rpc-backend';
@@ -28,6 +28,7 @@ const USAGE = `usage: celery-wire worker --app PATH [options]
       --prefetch-multiplier N
       --without-control     do not consume the pidbox (no remote control)
       --visibility-timeout S Redis transport visibility_timeout in seconds (default 3600)
+      --celery-line 5.7|5.2 Celery line whose result format and json dialect to write (default 5.7)
 `;
 
 interface WorkerArgs {
@@ -42,6 +43,7 @@ interface WorkerArgs {
   prefetchMultiplier?: number;
   control: boolean;
   visibilityTimeout?: number;
+  celeryLine?: CeleryLine;
 }
 
 /** Parse `celery worker`-style options; throws on unknown ones. */
@@ -110,6 +112,14 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerArgs {
       case '--visibility-timeout':
         a.visibilityTimeout = Number(value());
         break;
+      case '--celery-line': {
+        const line = value();
+        if (line !== '5.7' && line !== '5.2' && line !== '4.4') {
+          throw new Error(`--celery-line must be 5.7, 5.2 or 4.4, not ${line}`);
+        }
+        a.celeryLine = line;
+        break;
+      }
       default:
         throw new Error(`unknown option ${raw}`);
     }
@@ -230,6 +240,7 @@ export async function workerCommand(argv: readonly string[], io: CliIo): Promise
       ...(args.prefetchMultiplier === undefined
         ? {}
         : { workerPrefetchMultiplier: args.prefetchMultiplier }),
+      ...(args.celeryLine === undefined ? {} : { celeryLine: args.celeryLine }),
     },
     process.env,
   );

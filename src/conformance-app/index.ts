@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { CeleryConfig } from '../app/config';
 import type { PyValue } from '../serialization/py-values';
 import { PythonError } from '../worker/exceptions';
 import { defineTask, type TaskContext, type TaskDefinition } from '../worker/task';
@@ -164,5 +165,11 @@ export const tasks: TaskDefinition[] = [
     { params: ['marker'], acksLate: true, rejectOnWorkerLost: true },
   ),
 ];
+
+/** Same settings as the Python peer app (`python-peers/peer/app.py`): accept every safe codec. */
+export const config: Partial<CeleryConfig> = {
+  acceptContent: ['json', 'msgpack', 'yaml'],
+  resultAcceptContent: ['json', 'msgpack', 'yaml'],
+};
 
 export default tasks;
