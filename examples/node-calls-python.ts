@@ -1,14 +1,13 @@
 /**
  * Node calls Python: send tasks to a real Celery worker and wait for the results.
  *
- *   bash python-peers/bootstrap.sh
+ *   bash python-peers/bootstrap.sh && npm run build
  *   PY_QUEUES=py bash python-peers/worker.sh &            # Redis broker + backend by default
  *   npx tsx examples/node-calls-python.ts
  *
  * CELERY_BROKER_URL / CELERY_RESULT_BACKEND select other brokers (e.g. amqp://… with rpc://).
  */
-import { createApp } from '../src/app/app';
-import { TaskFailedError } from '../src/errors/errors';
+import { createApp, TaskFailedError } from 'celery-wire';
 
 async function main(): Promise<void> {
   const app = createApp({

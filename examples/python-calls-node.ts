@@ -1,18 +1,20 @@
 /**
  * Python calls Node: TypeScript tasks served to Python Celery clients.
  *
- *   npx tsx src/worker/testing/int-cli.ts --app examples/python-calls-node.ts -Q node -E
- *   # or, after `npm run build`: npx celery-wire worker --app examples/python-calls-node.ts -Q node -E
+ *   npm run build
+ *   npx celery-wire worker --app examples/python-calls-node.ts -Q node -E &
  *   python-peers/.venv-5.7/bin/python examples/python-calls-node.py
  *
  * CELERY_BROKER_URL / CELERY_RESULT_BACKEND (default redis://127.0.0.1:6379/0) select the
- * broker and backend, as for Celery itself. In a project that installed celery-wire, import
- * from 'celery-wire' instead of '../src/…'.
+ * broker and backend, as for Celery itself. A `.ts` app is loaded through tsx (npm install tsx).
  */
-import type { CeleryConfig } from '../src/app/config';
-import type { PyValue } from '../src/serialization/py-values';
-import { PythonError } from '../src/worker/exceptions';
-import { defineTask, type TaskContext } from '../src/worker/task';
+import {
+  defineTask,
+  PythonError,
+  type CeleryConfig,
+  type PyValue,
+  type TaskContext,
+} from 'celery-wire';
 
 export const config: Partial<CeleryConfig> = {
   brokerUrl: process.env.CELERY_BROKER_URL ?? 'redis://127.0.0.1:6379/0',

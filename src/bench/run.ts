@@ -1,4 +1,6 @@
+import { benchClient } from './client';
 import { benchCodec } from './codec';
+import { benchWorker } from './worker';
 import { renderRows, type BenchRow } from './measure';
 
 /**
@@ -8,7 +10,11 @@ import { renderRows, type BenchRow } from './measure';
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? '2');
   const only = process.argv.slice(2);
-  const suites: [string, () => Promise<BenchRow[]>][] = [['codec', () => benchCodec(seconds)]];
+  const suites: [string, () => Promise<BenchRow[]>][] = [
+    ['codec', () => benchCodec(seconds)],
+    ['client', () => benchClient()],
+    ['worker', () => benchWorker()],
+  ];
   const rows: BenchRow[] = [];
   for (const [name, run] of suites) {
     if (only.length > 0 && !only.includes(name)) continue;

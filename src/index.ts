@@ -1,0 +1,85 @@
+/**
+ * celery-wire's public API. Curated on purpose: everything not listed here is internal and may
+ * change without notice.
+ */
+
+// Apps, configuration, calling tasks (Node calls Python).
+export { createApp, CeleryApp, type AppOptions } from './app/app';
+export {
+  DEFAULT_CONFIG,
+  resolveConfig,
+  type CeleryConfig,
+  type CeleryLine,
+  type RouteSpec,
+  type TaskRoutes,
+} from './app/config';
+export type { ApplyOptions } from './client/apply-options';
+export { AsyncResult, type GetOptions, type RevokeOptions } from './client/async-result';
+export { TaskHandle, type TaskDefaults } from './client/task-handle';
+export type { TaskMeta } from './backends/backend';
+
+// Serving tasks (Python calls Node).
+export { Worker, type WorkerOptions, type WorkerLogger } from './worker/worker';
+export {
+  defineTask,
+  TaskRegistry,
+  type TaskContext,
+  type TaskDefinition,
+  type TaskOptions,
+} from './worker/task';
+export {
+  PythonError,
+  MaxRetriesExceededError,
+  SoftTimeLimitExceeded,
+  TimeLimitExceeded,
+  Retry,
+  Reject,
+  Ignore,
+  type RetryOptions,
+} from './worker/exceptions';
+
+// Python values in JavaScript.
+export {
+  PyFloat,
+  PyDateTime,
+  PyDate,
+  PyTime,
+  PyDecimal,
+  PyUUID,
+  isPyDict,
+  type PyValue,
+} from './serialization/py-values';
+
+// Errors (names follow Celery/kombu where the meaning matches).
+export {
+  CeleryError,
+  ProtocolError,
+  InvalidTaskError,
+  SerializationError,
+  EncodeError,
+  DecodeError,
+  SerializerNotInstalledError,
+  ContentDisallowedError,
+  BrokerError,
+  BrokerConnectionError,
+  BackendError,
+  BackendGetMetaError,
+  CeleryTimeoutError,
+  TaskFailedError,
+  TaskRevokedError,
+  isCeleryError,
+  type ErrorCode,
+} from './errors/errors';
+
+// The wire codec, for tools that handle raw messages.
+export { dumps, loads } from './serialization/registry';
+export { pyJsonDumps, pyJsonLoads, type JsonDialect } from './serialization/python-json';
+export {
+  encodeTaskMessage,
+  decodeTaskMessage,
+  type DecodedTask,
+  type EncodeEnv,
+  type TaskInput,
+} from './protocol/task-message';
+export { encodeRedisEnvelope, decodeRedisEnvelope } from './protocol/redis-envelope';
+export type { RawMessage, MessageProperties, DeliveryInfo } from './protocol/raw-message';
