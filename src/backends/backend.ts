@@ -52,6 +52,43 @@ export interface BackendCapabilities {
   readonly supportsGroups: boolean;
 }
 
+/** The header task reporting to a chord (`request.id`, `.group`, `.group_index`, `.chord`). */
+export interface ChordPartRequest {
+  taskId: string;
+  groupId: string | null;
+  groupIndex: number | null;
+  /** The chord body signature dict (`embed.chord`). */
+  chord: PyValue;
+}
+
+/** What the joining backend asks its caller to do once the chord is complete. */
+export interface ChordJoinHooks {
+  /** `callback.delay(results)`: publish the body with the ordered header results prepended. */
+  publishBody(body: PyValue, results: PyValue[]): Promise<void>;
+  /**
+   * `chord_error_from_stack(callback, ChordError(message))`: store FAILURE for the body, call
+   * its errbacks, fail its chain.
+   */
+  failBody(body: PyValue, message: string): Promise<void>;
+}
+
+/** Native chord join (`Backend.set_chord_size` + `on_chord_part_return`), Redis only. */
+export interface ChordJoin {
+  /** `set_chord_size(group_id, size)`: written right before the last header task is sent. */
+  setChordSize(groupId: string, size: number): Promise<void>;
+  /**
+   * `on_chord_part_return`: record one header result (every completion, success or failure); the
+   * completer publishes the body (or fails it) through `hooks`. `result` is already encoded (an
+   * exception dict for failures).
+   */
+  onChordPartReturn(
+    req: ChordPartRequest,
+    state: string,
+    result: PyValue,
+    hooks: ChordJoinHooks,
+  ): Promise<void>;
+}
+
 /**
  * The result backend contract shared by the client (Node calls Python) and the TypeScript worker.
  * Modelled on Celery's `Backend` + `AsyncBackendMixin` (`celery/backends/base.py`,
@@ -82,6 +119,8 @@ export interface ResultBackend {
   deleteGroup(groupId: string): Promise<void>;
   /** Close connections and reject outstanding waits; idempotent. */
   close(): Promise<void>;
+  /** Native chord join; absent where Celery has none (rpc: chords are refused). */
+  readonly chordJoin?: ChordJoin;
 }
 
 /** Options every backend understands. */

@@ -11,6 +11,7 @@ import { classify } from './receive';
 import { WorkerRequest } from './request';
 import { traceTask, type TraceOutcome } from './tracer';
 import type { Worker } from './worker';
+import { canvasRequestOf, chordPartReturn, workerCanvasHost } from '../canvas/index';
 
 /** Log sink; `level` is Celery's. */
 export interface WorkerLogger {
@@ -240,6 +241,23 @@ export class Dispatcher {
         .catch((e: unknown) => {
           this.log('error', `storing REVOKED for ${req.id}: ${String(e)}`);
         });
+    }
+    // `mark_as_revoked`: a revoked chord header member still returns its part (REVOKED), so
+    // the chord fails with ChordError instead of hanging.
+    const backend = this.o.backend;
+    if (backend && req.decoded.embed.chord !== null) {
+      const host = workerCanvasHost({
+        config: this.o.config,
+        oid: '',
+        publish: this.o.publish,
+        backend,
+      });
+      const exc = prepareException(exceptionInfoOf(new TaskRevokedError(reason)));
+      await chordPartReturn(canvasRequestOf(req.decoded), REVOKED, exc, { ...host, backend }).catch(
+        (e: unknown) => {
+          this.log('error', `chord part return of revoked ${req.id}: ${String(e)}`);
+        },
+      );
     }
     await this.ack(req);
   }

@@ -9,7 +9,15 @@ import type { TaskInput } from '../protocol/task-input';
 import type { PublishTarget } from '../brokers/broker';
 import { PyFloat, type PyValue } from '../serialization/py-values';
 import { bindArgs } from './bind-args';
-import { chordPartReturn, dispatchCallbacks, dispatchErrbacks } from './canvas-dispatch';
+import {
+  afterFailure,
+  afterSuccess,
+  callErrbacks,
+  canvasRequestOf,
+  dispatchCallbacksAndChain,
+  workerCanvasHost,
+  type ProgressionHost,
+} from '../canvas/index';
 import {
   Ignore,
   PythonError,
@@ -59,6 +67,43 @@ export interface RunControl {
 
 function excRepr(info: ExceptionInfo): string {
   return `${info.excType}(${info.args.map((a) => pyRepr(a)).join(', ')})`;
+}
+
+/**
+ * Canvas progression (`src/canvas/progression.ts`): callbacks, chain steps, chord bodies and
+ * errbacks are applied as Celery's worker applies them, with this worker as the publisher.
+ */
+function canvasOf(env: TraceEnv): ReturnType<typeof workerCanvasHost> {
+  return workerCanvasHost({
+    config: env.config,
+    oid: '',
+    publish: env.publish,
+    backend: env.backend,
+  });
+}
+
+function withBackend(host: ReturnType<typeof workerCanvasHost>): ProgressionHost | null {
+  const { backend } = host;
+  return backend ? { ...host, backend } : null;
+}
+
+/** `mark_as_failure` after the own FAILURE: chord part, chain remainder, errbacks. */
+async function progressFailure(
+  req: WorkerRequest,
+  env: TraceEnv,
+  info: ExceptionInfo,
+  tb: string | null,
+  storeErrors: boolean,
+): Promise<void> {
+  const host = canvasOf(env);
+  const creq = canvasRequestOf(req.decoded);
+  const full = withBackend(host);
+  try {
+    if (full) await afterFailure(creq, prepareException(info), tb, full, FAILURE, storeErrors);
+    else if (creq.errbacks?.length) await callErrbacks(creq.id, creq.rootId, creq.errbacks, host);
+  } catch (err) {
+    env.log('error', `canvas progression of ${req.id} failed: ${String(err)}`);
+  }
 }
 
 function toPyValue(v: unknown): PyValue {
@@ -156,7 +201,7 @@ async function onSuccess(
 ): Promise<TraceOutcome> {
   let children: PyValue[] = [];
   try {
-    children = await dispatchCallbacks(req, retval, env.config, env.publish);
+    children = await dispatchCallbacksAndChain(canvasRequestOf(req.decoded), retval, canvasOf(env));
   } catch (e) {
     return onError(req, env, e);
   }
@@ -173,7 +218,8 @@ async function onSuccess(
       throw e;
     }
   }
-  await chordPartReturn(req, SUCCESS, retval, env.backend, env.config, env.publish);
+  const full = withBackend(canvasOf(env));
+  if (full) await afterSuccess(canvasRequestOf(req.decoded), retval, full);
   env.sendEvent('task-succeeded', {
     uuid: req.id,
     result: saferepr(retval, { maxlen: 1024 }),
@@ -195,6 +241,7 @@ async function onTimeout(req: WorkerRequest, env: TraceEnv): Promise<TraceOutcom
       request: req.storeRequest(),
     });
   }
+  await progressFailure(req, env, info, null, req.storeErrors);
   env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: '' });
   return { kind: 'failure', info, timeout: true };
 }
@@ -234,23 +281,10 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
       traceback: tb,
       request: req.storeRequest(),
     });
-    // Celery ≥5.1 (`Backend._store_result` via `mark_as_failure`): every remaining chain step
-    // gets the same FAILURE, so `.get()` on the chain's last result does not hang.
-    for (const sig of req.decoded.embed.chain ?? []) {
-      const o = sig.options;
-      const tid =
-        o && typeof o === 'object' && !Array.isArray(o)
-          ? (o as Record<string, PyValue>).task_id
-          : undefined;
-      if (typeof tid === 'string') {
-        await env.backend.storeResult(tid, exc, FAILURE, { traceback: tb });
-      }
-    }
   }
-  await chordPartReturn(req, FAILURE, prepareException(info), env.backend, env.config, env.publish);
-  await dispatchErrbacks(req, env.config, env.publish).catch((err: unknown) => {
-    env.log('error', `errbacks of ${req.id} not published: ${String(err)}`);
-  });
+  // Celery ≥5.1 `mark_as_failure`: chord part return, every remaining chain step FAILURE (so
+  // `.get()` on the chain's last result does not hang), then the errbacks.
+  await progressFailure(req, env, info, tb, req.storeErrors);
   env.log('error', `Task ${req.name}[${req.id}] raised unexpected: ${excRepr(info)}`);
   env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: tb });
   return { kind: 'failure', info, timeout: false };

@@ -18,6 +18,7 @@ import type {
 import { decodeDocument, decodeMeta, encodeDocument, pendingMeta } from '../codec';
 import { PendingResults } from '../pending';
 import { parseBackendUrl } from '../url';
+import { RedisChordJoin } from './chord-join';
 import { RedisResultConsumer } from './redis-result-consumer';
 
 /** Options of {@link RedisBackend}. */
@@ -32,6 +33,10 @@ export interface RedisBackendOptions extends BackendCommonOptions {
   clientName?: string;
   /** Connection errors after construction (the client keeps reconnecting). */
   onError?: (err: Error) => void;
+  /** `result_chord_expires` in seconds (default: `expiresSeconds`). */
+  chordExpiresSeconds?: number;
+  /** `result_chord_join_timeout` in seconds (default 3.0). */
+  chordJoinTimeout?: number;
 }
 
 const DAY = 86_400;
@@ -67,6 +72,8 @@ export class RedisBackend implements ResultBackend {
   private readonly profile: CeleryProfileName;
   private readonly now: () => Instant;
   private closing: Promise<void> | undefined;
+  /** Native chord join (`set_chord_size`, `on_chord_part_return`) for the configured line. */
+  readonly chordJoin: RedisChordJoin;
 
   constructor(private readonly opts: RedisBackendOptions) {
     let url: RedisBrokerUrl;
@@ -106,6 +113,16 @@ export class RedisBackend implements ResultBackend {
         if (!this.closing) opts.onError?.(wrap(e, 'redis result backend'));
       });
     }
+    this.chordJoin = new RedisChordJoin({
+      client: this.client,
+      profile: this.profile,
+      serializer: this.serializer,
+      accept: this.accept,
+      expires: this.expires,
+      ...(opts.chordExpiresSeconds === undefined ? {} : { chordExpires: opts.chordExpiresSeconds }),
+      ...(opts.chordJoinTimeout === undefined ? {} : { joinTimeout: opts.chordJoinTimeout }),
+      ...(opts.globalKeyPrefix === undefined ? {} : { globalKeyPrefix: opts.globalKeyPrefix }),
+    });
     this.consumer = new RedisResultConsumer(sub, {
       keyFor: (id) => this.taskKey(id),
       decode: (body) => decodeMeta(body, this.serializer, this.accept),

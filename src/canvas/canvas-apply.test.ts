@@ -1,0 +1,117 @@
+import { isPyDict, type PyValue } from '../serialization/py-values';
+import { listFixtures, loadFixture } from '../test-support/fixtures';
+import { applyAsync } from './apply';
+import { recordingHost } from './testing/recording-host';
+import { chain, chord, chunks, group, xmap, xstarmap } from './primitives';
+import { Signature, signature } from './signature';
+
+type Dict = Record<string, PyValue>;
+const s = (name: string, ...args: PyValue[]): Signature => signature(name, { args });
+
+/** The workflows of `python-peers/fixtures/cases_canvas.py`, `_workflows`. */
+const workflows: Record<string, () => { sig: Signature; options: Dict }> = {
+  link: () => ({
+    sig: s('tasks.add', 1, 2),
+    options: { link: s('tasks.mul', 10).toDict(), task_id: 'c-link' },
+  }),
+  'link-error': () => ({
+    sig: s('tasks.add', 1, 2),
+    options: { link_error: s('tasks.err').toDict(), task_id: 'c-le' },
+  }),
+  'chain-3': () => ({
+    sig: chain(s('tasks.add', 1, 2), s('tasks.mul', 3), s('tasks.mul', 4)),
+    options: {},
+  }),
+  'group-2': () => ({ sig: group(s('tasks.add', 1, 2), s('tasks.add', 3, 4)), options: {} }),
+  chord: () => ({
+    sig: chord([s('tasks.add', 1, 2), s('tasks.add', 3, 4)], s('tasks.tsum')),
+    options: {},
+  }),
+  'chain-with-group': () => ({
+    sig: chain(s('tasks.add', 1, 2), group(s('tasks.mul', 2), s('tasks.mul', 3)), s('tasks.tsum')),
+    options: {},
+  }),
+};
+
+const cases = listFixtures('canvas')
+  .map(({ file, line }) => loadFixture(file, line))
+  .filter((f) => !f.meta.case.startsWith('dict-'));
+
+describe('Node-applied canvases publish exactly what Celery publishes', () => {
+  it('covers every workflow fixture of both lines', () => {
+    expect(cases.length).toBe(24);
+  });
+  it.each(cases.map((c) => [c.file, c] as const))('%s', async (_f, fx) => {
+    const protocol = fx.input.protocol as 1 | 2;
+    const host = recordingHost(fx.line, protocol);
+    const wf = workflows[fx.input.workflow as string];
+    expect(wf).toBeDefined();
+    const { sig, options } = (wf as () => { sig: Signature; options: Dict })();
+    await applyAsync(sig, host, [], {}, options);
+    const expected = fx.expected.messages as Dict[];
+    expect(host.rec.messages.map((m) => m.body)).toEqual(expected.map((m) => m.body_b64));
+    for (const [i, m] of expected.entries()) {
+      const got = host.rec.messages[i];
+      expect(got?.headers).toEqual(m.headers);
+      expect(Object.keys(got?.headers ?? {})).toEqual(m.headers_order);
+      expect(got?.correlationId).toBe((m.properties as Dict).correlation_id);
+    }
+    const sizes = (fx.expected.backend_commands as PyValue[][])
+      .filter((c) => c[0] === 'set' && typeof c[1] === 'string' && c[1].endsWith('.s'))
+      .map((c) => [c[1] as string, Number(c[2])] as const);
+    const sizeEvents = host.rec.events.filter((e) => e.startsWith('size'));
+    expect(sizeEvents).toEqual(
+      sizes.map(([key, n]) => `size ${key.slice('celery-taskset-meta-'.length, -2)} ${String(n)}`),
+    );
+    if (sizeEvents.length > 0) {
+      // Written right before the last header task is published (`group._apply_tasks`).
+      const at = host.rec.events.indexOf(sizeEvents[0]!);
+      expect(host.rec.events.slice(at + 1).filter((e) => e.startsWith('send'))).toHaveLength(1);
+    }
+  });
+});
+
+describe('signature dicts', () => {
+  const dicts = listFixtures('canvas', '5.7')
+    .map(({ file, line }) => loadFixture(file, line))
+    .filter((f) => f.meta.case.startsWith('dict-'));
+  const a = (): Signature => signature('tasks.add');
+  const build: Record<string, () => Signature> = {
+    'sig-s': () => s('tasks.add', 1, 2),
+    'sig-si': () => signature('tasks.add', { args: [1, 2], immutable: true }),
+    'sig-set': () => s('tasks.add', 1, 2).set({ queue: 'py', countdown: 5, priority: 3 }),
+    'sig-kwargs': () => signature('tasks.add', { kwargs: { x: 1 } }),
+    chain: () => chain(s('tasks.add', 1, 2), s('tasks.mul', 3)),
+    group: () => group(s('tasks.add', 1, 2), s('tasks.add', 3, 4)),
+    chord: () => chord([s('tasks.add', 1, 2)], s('tasks.tsum')),
+    xmap: () =>
+      xmap(a(), [
+        [1, 2],
+        [3, 4],
+      ]),
+    xstarmap: () =>
+      xstarmap(a(), [
+        [1, 2],
+        [3, 4],
+      ]),
+    chunks: () =>
+      chunks(
+        a(),
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        2,
+      ),
+  };
+  it.each(dicts.map((d) => [d.meta.case, d] as const))('%s', (_c, fx) => {
+    const f = build[fx.input.construct as string];
+    expect(f).toBeDefined();
+    const d = (f as () => Signature)().toDict();
+    expect(d).toEqual(fx.expected.signature);
+    // fromDict dispatches on subtask_type and round-trips.
+    expect(Signature.fromDict(d).toDict()).toEqual(d);
+    expect(isPyDict(d)).toBe(true);
+  });
+});

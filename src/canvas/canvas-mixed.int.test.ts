@@ -1,0 +1,8 @@
+import { AMQP_URL, REDIS_URL } from '../client/testing/scenarios';
+import { mixedLanguageCanvas } from './testing/mixed-suite';
+
+// A real Python worker and our TypeScript worker share every canvas: newest and older Celery line
+// over Redis, and the newest over RabbitMQ (result backend Redis: chords need its native join).
+mixedLanguageCanvas({ broker: REDIS_URL, backend: REDIS_URL, line: '5.7' });
+mixedLanguageCanvas({ broker: REDIS_URL, backend: REDIS_URL, line: '5.2' });
+mixedLanguageCanvas({ broker: AMQP_URL, backend: REDIS_URL, line: '5.7' });

@@ -1,0 +1,7 @@
+import { REDIS_URL } from '../client/testing/scenarios';
+import { progressionWithPython } from './testing/progression-suite';
+
+// Node plays the worker for some canvas steps (progression.ts + the Redis chord join) while a real
+// Python worker runs the others: both joins must agree on the same chord keys, per line.
+progressionWithPython({ broker: REDIS_URL, backend: REDIS_URL, line: '5.7' });
+progressionWithPython({ broker: REDIS_URL, backend: REDIS_URL, line: '5.2' });
