@@ -2,22 +2,26 @@
  * A chain that crosses languages: Python adds, Node multiplies, Python adds again; then a chord
  * whose header runs on both sides and whose body Python sums.
  *
- *   bash python-peers/bootstrap.sh
+ *   bash python-peers/bootstrap.sh && npm run build
  *   export CELERY_BROKER_URL=redis://127.0.0.1:6379/0 CELERY_RESULT_BACKEND=redis://127.0.0.1:6379/0
- *   PY_QUEUES=py bash python-peers/worker.sh &                                      # Python worker
- *   npx tsx -e "require('./src/cli/main.ts').main(process.argv.slice(1))" \
- *     worker --app src/conformance-app/index.ts -Q ts &                             # Node worker
+ *   PY_QUEUES=py bash python-peers/worker.sh &                                   # Python worker
+ *   npx celery-wire worker --app dist/conformance-app/index.js -Q ts &           # Node worker
  *   npx tsx examples/mixed-chain.ts
  *
- * (After `npm run build` the Node worker is `node bin/celery-wire.js worker --app … -Q ts`.)
  * The same chain started from Python: `python-peers/.venv-5.7/bin/python examples/mixed-chain.py`.
  * Another broker (e.g. amqp://guest:guest@127.0.0.1:5672//) works the same; the result backend
  * must be Redis (chords need its native join).
  */
-import { createApp } from '../src/app/app';
-import { applyCanvas, chain, chord, signature, type CanvasTaskResult } from '../src/canvas/index';
-import { pyRepr } from '../src/protocol/repr';
-import type { PyValue } from '../src/serialization/py-values';
+import {
+  applyCanvas,
+  chain,
+  chord,
+  createApp,
+  pyJsonDumps,
+  signature,
+  type CanvasTaskResult,
+  type PyValue,
+} from 'celery-wire';
 
 const on = (queue: string, name: string, ...args: PyValue[]) =>
   signature(`conformance.${name}`, { args, options: { queue } });
@@ -34,7 +38,7 @@ async function main(): Promise<void> {
     console.log('chain result =', await res.get({ timeout: 30 }));
     const steps: string[] = [];
     for (let r: CanvasTaskResult | null = res; r; r = r.parent as CanvasTaskResult | null) {
-      steps.unshift(`${r.id} = ${pyRepr(await r.get({ timeout: 30 }))}`);
+      steps.unshift(`${r.id} = ${pyJsonDumps(await r.get({ timeout: 30 }))}`);
     }
     console.log('steps (first to last):\n  ' + steps.join('\n  '));
 

@@ -18,6 +18,27 @@ export { AsyncResult, type GetOptions, type RevokeOptions } from './client/async
 export { TaskHandle, type TaskDefaults } from './client/task-handle';
 export type { TaskMeta } from './backends/backend';
 
+// Canvas: signatures and workflows, across languages.
+export {
+  applyCanvas,
+  signature,
+  s,
+  si,
+  Signature,
+  chain,
+  group,
+  chord,
+  chunks,
+  xmap,
+  xstarmap,
+  Chain,
+  Group,
+  Chord,
+  GroupResult,
+  CanvasTaskResult,
+  type CanvasResult,
+} from './canvas/index';
+
 // Serving tasks (Python calls Node).
 export { Worker, type WorkerOptions, type WorkerLogger } from './worker/worker';
 export {

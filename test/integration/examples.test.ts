@@ -84,3 +84,56 @@ describe('README example: Python calls Node', () => {
     expect(stdout).toMatch(/'ok': 'pong'/);
   });
 });
+
+describe('README example: a chain that crosses languages', () => {
+  let py: PythonWorker | undefined;
+  let ts: ChildProcess | undefined;
+  let log = '';
+  const env = { ...process.env, CELERY_BROKER_URL: REDIS, CELERY_RESULT_BACKEND: REDIS };
+  beforeAll(async () => {
+    const node = spawn(
+      'npx',
+      ['celery-wire', 'worker', '--app', 'dist/conformance-app/index.js', '-Q', 'ts'],
+      { cwd: root, detached: true, env },
+    );
+    ts = node;
+    const ready = new Promise<void>((res, rej) => {
+      const t = setTimeout(() => {
+        rej(new Error(`worker not ready:\n${log}`));
+      }, 30_000);
+      const onData = (d: Buffer): void => {
+        log += d.toString();
+        if (/\bready[:.]/.test(log)) {
+          clearTimeout(t);
+          res();
+        }
+      };
+      node.stdout.on('data', onData);
+      node.stderr.on('data', onData);
+    });
+    [py] = await Promise.all([
+      startPythonWorker({ line: '5.7', brokerUrl: REDIS, resultBackend: REDIS, queues: 'py' }),
+      ready,
+    ]);
+  });
+  afterAll(async () => {
+    await py?.stop();
+    if (ts?.pid === undefined) return;
+    const exited = new Promise((r) => ts?.on('exit', r));
+    process.kill(-ts.pid, 'SIGTERM');
+    await exited;
+  });
+
+  it('npx tsx examples/mixed-chain.ts', async () => {
+    const { stdout } = await run('npx', ['tsx', 'examples/mixed-chain.ts'], { cwd: root, env });
+    expect(stdout).toContain('chain result = 21');
+    expect(stdout).toContain('chord result = 16');
+  });
+
+  it('python examples/mixed-chain.py', async () => {
+    const python = join(root, 'python-peers', '.venv-5.7', 'bin', 'python');
+    const { stdout } = await run(python, ['examples/mixed-chain.py'], { cwd: root, env });
+    expect(stdout).toContain('chain result = 21');
+    expect(stdout).toContain('parent = 20 (computed by Node)');
+  });
+});
