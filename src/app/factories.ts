@@ -25,7 +25,11 @@ export function profileOf(line: CeleryLine): CeleryProfileName {
 export function createBroker(config: CeleryConfig): Broker {
   const url = parseBrokerUrl(config.brokerUrl);
   if (url.transport === 'redis') {
-    return new RedisBroker({ url, jsonDialect: config.jsonDialect });
+    return new RedisBroker({
+      url,
+      jsonDialect: config.jsonDialect,
+      visibilityTimeout: config.visibilityTimeout,
+    });
   }
   return new AmqpBroker({ url });
 }

@@ -1,15 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveConfig, type CeleryConfig, type CeleryLine } from '../app/config';
 import type { ResultBackend } from '../backends/backend';
-import { RedisBackend } from '../backends/redis/redis-backend';
-import { RpcBackend } from '../backends/rpc/rpc-backend';
 import { parseBackendUrl } from '../backends/url';
-import { AmqpBroker } from '../brokers/amqp/amqp-broker';
 import type { Broker } from '../brokers/broker';
-import { RedisBroker } from '../brokers/redis/redis-broker';
+import { createBackend, createBroker } from '../app/factories';
 import { parseBrokerUrl } from '../brokers/url';
 import { TaskRegistry, type TaskDefinition } from '../worker/task';
 import { Worker, type WorkerLogger } from '../worker/worker';
@@ -181,27 +177,15 @@ export function connectionsFor(
   config: CeleryConfig,
   visibilityTimeout?: number,
 ): { broker: Broker; backend: ResultBackend | null; transport: 'redis' | 'amqp' } {
-  const url = parseBrokerUrl(config.brokerUrl);
-  const broker: Broker =
-    url.transport === 'redis'
-      ? new RedisBroker({
-          url,
-          jsonDialect: config.jsonDialect,
-          visibilityTimeout: visibilityTimeout ?? config.visibilityTimeout,
-        })
-      : new AmqpBroker({ url });
-  const b = parseBackendUrl(config.resultBackend);
-  const common = {
-    serializer: config.resultSerializer,
-    accept: config.resultAcceptContent ?? config.acceptContent,
-    expiresSeconds: config.resultExpires,
-    extended: config.resultExtended,
-    profile: `celery-${config.celeryLine}` as const,
-  };
-  let backend: ResultBackend | null = null;
-  if (b.kind === 'redis') backend = new RedisBackend({ url: b.redis, ...common });
-  else if (b.kind === 'rpc') backend = new RpcBackend({ broker, oid: randomUUID(), ...common });
-  return { broker, backend, transport: url.transport === 'redis' ? 'redis' : 'amqp' };
+  const effective = visibilityTimeout === undefined ? config : { ...config, visibilityTimeout };
+  const broker = createBroker(effective);
+  // A worker with no result backend stores nothing (Celery's DisabledBackend is a no-op there).
+  const backend =
+    parseBackendUrl(config.resultBackend).kind === 'disabled'
+      ? null
+      : createBackend(effective, broker);
+  const transport = parseBrokerUrl(config.brokerUrl).transport === 'redis' ? 'redis' : 'amqp';
+  return { broker, backend, transport };
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
