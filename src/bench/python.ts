@@ -18,7 +18,11 @@ export function peerPython(line = '5.7'): string {
 }
 
 /** Run a Python peer script and parse the JSON object it prints last. */
-export async function runPythonJson<T>(script: string, args: readonly string[], line = '5.7'): Promise<T> {
+export async function runPythonJson<T>(
+  script: string,
+  args: readonly string[],
+  line = '5.7',
+): Promise<T> {
   const { stdout } = await run(peerPython(line), [join(repoRoot, script), ...args], {
     cwd: repoRoot,
     maxBuffer: 16 * 1024 * 1024,

@@ -72,7 +72,11 @@ describe('celery-wire decode', () => {
     ['an envelope with a broken body', '{"body": 5, "properties": {}}'],
     [
       'AMQP form with a non-task body',
-      JSON.stringify({ properties: {}, headers: {}, body_base64: Buffer.from('{}').toString('base64') }),
+      JSON.stringify({
+        properties: {},
+        headers: {},
+        body_base64: Buffer.from('{}').toString('base64'),
+      }),
     ],
     [
       'pickle content',

@@ -7,7 +7,9 @@ import { isPyDict, type PyValue } from '../serialization/py-values';
 import type { CliIo } from './io';
 
 /** Properties without absent (undefined) keys, as a plain Python dict. */
-function definedOnly(props: Readonly<Record<string, PyValue | undefined>>): Record<string, PyValue> {
+function definedOnly(
+  props: Readonly<Record<string, PyValue | undefined>>,
+): Record<string, PyValue> {
   const out: Record<string, PyValue> = {};
   for (const [k, v] of Object.entries(props)) if (v !== undefined) out[k] = v;
   return out;
@@ -30,9 +32,11 @@ function fromAmqpJson(doc: Record<string, PyValue>): RawMessage {
     throw new ProtocolError('AMQP input needs a string "body_base64"', { path: '/body_base64' });
   }
   const props = doc.properties ?? {};
-  if (!isPyDict(props)) throw new ProtocolError('"properties" must be an object', { path: '/properties' });
+  if (!isPyDict(props))
+    throw new ProtocolError('"properties" must be an object', { path: '/properties' });
   const headers = doc.headers ?? props.headers ?? {};
-  if (!isPyDict(headers)) throw new ProtocolError('"headers" must be an object', { path: '/headers' });
+  if (!isPyDict(headers))
+    throw new ProtocolError('"headers" must be an object', { path: '/headers' });
   const properties: Record<string, PyValue> = {};
   const rename: Record<string, string> = {
     correlationId: 'correlation_id',
@@ -40,7 +44,9 @@ function fromAmqpJson(doc: Record<string, PyValue>): RawMessage {
     deliveryMode: 'delivery_mode',
   };
   for (const [k, v] of Object.entries(props)) {
-    if (['headers', 'content_type', 'contentType', 'content_encoding', 'contentEncoding'].includes(k)) {
+    if (
+      ['headers', 'content_type', 'contentType', 'content_encoding', 'contentEncoding'].includes(k)
+    ) {
       continue;
     }
     properties[rename[k] ?? k] = v;
@@ -48,9 +54,15 @@ function fromAmqpJson(doc: Record<string, PyValue>): RawMessage {
   return {
     body: Buffer.from(b64, 'base64'),
     contentType:
-      str(props.content_type) ?? str(props.contentType) ?? str(doc.content_type) ?? 'application/data',
+      str(props.content_type) ??
+      str(props.contentType) ??
+      str(doc.content_type) ??
+      'application/data',
     contentEncoding:
-      str(props.content_encoding) ?? str(props.contentEncoding) ?? str(doc.content_encoding) ?? 'utf-8',
+      str(props.content_encoding) ??
+      str(props.contentEncoding) ??
+      str(doc.content_encoding) ??
+      'utf-8',
     headers,
     properties,
   };
