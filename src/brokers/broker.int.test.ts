@@ -184,6 +184,34 @@ describe.each(subjects)('$name broker', ({ make, higherFirst }) => {
     await d.ack();
     await consumer.cancel();
   });
+
+  it('delivers a batch larger than one pipeline chunk complete and in publish order', async () => {
+    // 1,203 messages: more than one Redis pipeline chunk and one variadic LPUSH, every item
+    // carrying its own (equal) queue declaration, as `CeleryClient.prepare` produces them.
+    const ids = Array.from({ length: 1203 }, (_, i) => `b${String(i)}`);
+    await broker.publishMany(
+      ids.map((id) => ({
+        message: message(id),
+        target: { exchange: queue, routingKey: queue, queue: spec(queue) },
+      })),
+    );
+    const c = collector();
+    const consumer = await broker.consume([queue], c.handler, { prefetch: 100 });
+    const got: string[] = [];
+    const tags = new Set<string | number>();
+    for (const _ of ids) {
+      const d = await c.next();
+      const id = d.message.headers.id;
+      got.push(typeof id === 'string' ? id : '?');
+      tags.add(d.deliveryTag);
+      expect(d.message.body).toEqual(message(typeof id === 'string' ? id : '?').body);
+      await d.ack();
+    }
+    expect(got).toEqual(ids);
+    expect(tags.size).toBe(ids.length); // kombu: a fresh delivery tag per publish
+    await expect(c.next(300)).rejects.toThrow('no delivery');
+    await consumer.cancel();
+  });
 });
 
 describe('amqp specifics', () => {
@@ -205,6 +233,29 @@ describe('amqp specifics', () => {
       const c = collector();
       await broker.consume([queue], c.handler);
       expect((await c.next()).message.headers.id).toBe('after');
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('amqp publish confirms', () => {
+  it('rejects a batch whose channel closes before the confirms arrive', async () => {
+    const broker = new AmqpBroker({ url: AMQP_URL });
+    try {
+      // Publishing to a missing exchange makes RabbitMQ close the channel (404 NOT_FOUND).
+      const err = await broker
+        .publishMany(
+          ['x1', 'x2'].map((id) => ({
+            message: message(id),
+            target: { exchange: `cw-missing-${randomUUID()}`, routingKey: 'k' },
+          })),
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(BrokerError);
     } finally {
       await broker.close();
     }

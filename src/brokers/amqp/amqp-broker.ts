@@ -225,7 +225,7 @@ export class AmqpBroker implements Broker, FanoutBroker {
    * kombu's flags (`kombu/entity.py`, `Exchange.declare`, `Queue.declare`), cached per connection.
    */
   async declareQueue(spec: QueueSpec): Promise<void> {
-    const key = JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+    const key = declarationKey(spec);
     if (this.declared.has(key)) return;
     const ch = await this.declareChannel();
     const exchange = spec.exchange ?? spec.name;
@@ -289,54 +289,59 @@ export class AmqpBroker implements Broker, FanoutBroker {
     await this.publishMany([{ message, target, ...(opts ? { opts } : {}) }]);
   }
 
+  /**
+   * Publishes the whole batch in a tight loop and waits for the broker's confirms once: confirms
+   * arrive asynchronously (often `multiple=true`), so awaiting each in turn would cost a round
+   * trip per message. One shared callback counts them instead of a promise per message; 'drain'
+   * still pauses the loop, since amqplib buffers without bound otherwise.
+   */
   async publishMany(items: readonly PublishItem[]): Promise<void> {
-    for (const it of items) if (it.target.queue) await this.declareQueue(it.target.queue);
-    const ch = await this.channel();
-    const confirms: Promise<void>[] = [];
-    for (const { message, target, opts } of items) {
-      const options = {
-        ...toPublishOptions(message),
-        ...(opts?.mandatory ? { mandatory: true } : {}),
-      };
-      const content = Buffer.from(
-        message.body.buffer,
-        message.body.byteOffset,
-        message.body.byteLength,
-      );
-      const flow = { ok: true };
-      confirms.push(
-        new Promise<void>((resolve, reject) => {
-          try {
-            flow.ok = ch.publish(
-              target.exchange,
-              target.routingKey,
-              content,
-              options,
-              (err: unknown) => {
-                if (err)
-                  reject(new BrokerError('message was nacked by the broker', { cause: err }));
-                else resolve();
-              },
-            );
-          } catch (e) {
-            // amqplib throws synchronously on a closed channel or an oversized header table.
-            reject(
-              e instanceof RangeError
-                ? new BrokerError(e.message, { cause: e })
-                : toBrokerError(e, 'publish'),
-            );
-          }
-        }),
-      );
-      // Backpressure: amqplib buffers without bound unless we wait for 'drain'.
-      if (!flow.ok) await waitDrain(ch);
+    if (items.length === 0) return;
+    let lastSpec: QueueSpec | undefined;
+    for (const it of items) {
+      const q = it.target.queue;
+      if (q === undefined || q === lastSpec) continue;
+      lastSpec = q;
+      if (!this.declared.has(declarationKey(q))) await this.declareQueue(q);
     }
-    const results = await Promise.allSettled(confirms);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed)
-      throw failed.reason instanceof Error
-        ? failed.reason
-        : toBrokerError(failed.reason, 'publish');
+    const ch = await this.channel();
+    let pending = items.length;
+    let failure: Error | undefined;
+    let settle: (() => void) | undefined;
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const confirmed = (err: unknown): void => {
+      if (err && !failure) failure = confirmError(err);
+      if (--pending === 0) settle?.();
+    };
+    let sent = 0;
+    for (const { message, target, opts } of items) {
+      let ok: boolean;
+      try {
+        const options = toPublishOptions(message);
+        if (opts?.mandatory) options.mandatory = true;
+        const body = message.body;
+        const content = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+        ok = ch.publish(target.exchange, target.routingKey, content, options, confirmed);
+      } catch (e) {
+        // An unencodable message (EncodeError), or amqplib throwing synchronously on a closed
+        // channel or an oversized header table: the rest of the batch is not sent, and what was
+        // sent is still waited for.
+        failure ??= isCeleryError(e)
+          ? e
+          : e instanceof RangeError
+            ? new BrokerError(e.message, { cause: e })
+            : toBrokerError(e, 'publish');
+        pending -= items.length - sent;
+        if (pending === 0) settle?.();
+        break;
+      }
+      sent++;
+      if (!ok) await waitDrain(ch);
+    }
+    await done;
+    if (failure) throw failure;
   }
 
   async consume(
@@ -432,6 +437,21 @@ export class AmqpBroker implements Broker, FanoutBroker {
       .then(() => state.handler(delivery))
       .catch((e: unknown) => state.opts.onError?.(e instanceof Error ? e : new Error(String(e))));
   }
+}
+
+/** The `maybe_declare` cache key of a queue declaration. */
+function declarationKey(spec: QueueSpec): string {
+  return JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
+/** A negative confirm (`basic.nack`) or the channel closing before the confirm arrived. */
+function confirmError(err: unknown): BrokerError {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg === 'channel closed'
+    ? new BrokerConnectionError('publish: channel closed before the broker confirmed', {
+        cause: err,
+      })
+    : new BrokerError('message was nacked by the broker', { cause: err });
 }
 
 function waitDrain(ch: Channel): Promise<void> {

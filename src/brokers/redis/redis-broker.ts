@@ -1,14 +1,8 @@
-import { Redis } from 'ioredis';
+import { Redis, type ChainableCommander } from 'ioredis';
 import { BrokerConnectionError, BrokerError } from '../../errors/errors';
 import type { DeliveryInfo, RawMessage } from '../../protocol/raw-message';
-import { decodeRedisEnvelope, encodeRedisEnvelope } from '../../protocol/redis-envelope';
-import {
-  bindingKey,
-  bindingMember,
-  clampPriority,
-  fanoutChannel,
-  priorityQueueKey,
-} from '../../protocol/redis-keys';
+import { decodeRedisEnvelope } from '../../protocol/redis-envelope';
+import { bindingKey, bindingMember, fanoutChannel } from '../../protocol/redis-keys';
 import type { JsonDialect } from '../../serialization/registry';
 import { systemClock, type Clock } from '../../util/clock';
 import { uuid4, type UuidFactory } from '../../util/uuid';
@@ -27,10 +21,15 @@ import {
 } from '../broker';
 import type { ExchangeOptions, FanoutBroker, FanoutMessage } from '../fanout';
 import { parseBrokerUrl, type RedisBrokerUrl } from '../url';
+import { RedisEnvelopeWriter } from './envelope-writer';
 import { RedisFanoutSubscriber } from './redis-fanout';
+import { collectDeclarations, exchangesToLookup, planPublishes } from './publish-plan';
 import { bindingPattern, lookupQueues } from './routing';
 import { RedisConsumer } from './redis-consumer';
 import { toRedisError } from './redis-qos';
+
+/** Messages per pipeline of a {@link RedisBroker.publishMany} batch. */
+const PUBLISH_CHUNK = 500;
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions {
@@ -74,12 +73,14 @@ export class RedisBroker implements Broker, FanoutBroker {
   /** Exchange types this process declared (`BrokerState.exchanges`); others are `direct`. */
   private readonly exchangeTypes = new Map<string, ExchangeType>();
   private readonly consumers = new Set<RedisConsumer>();
+  private readonly envelopeWriter: RedisEnvelopeWriter;
 
   constructor(opts: RedisBrokerOptions) {
     const url = typeof opts.url === 'string' ? parseBrokerUrl(opts.url) : opts.url;
     if (url.transport !== 'redis') throw new BrokerError(`not a Redis URL: ${url.scheme}`);
     this.url = url;
     this.opts = opts;
+    this.envelopeWriter = new RedisEnvelopeWriter(opts.jsonDialect);
   }
 
   /** ioredis options for this URL; RESP2 pinned, as redis-py speaks it (design-notes §3.7). */
@@ -208,34 +209,60 @@ export class RedisBroker implements Broker, FanoutBroker {
     await this.publishMany([{ message, target }]);
   }
 
-  /** One pipeline for the batch: LPUSH per routed queue, PUBLISH for fanout exchanges. */
+  /**
+   * One batch in at most two round trips: the batch's distinct binding SADDs and SMEMBERS of its
+   * exchanges, then one pipeline of LPUSH/PUBLISH (see `publish-plan.ts` for why the list
+   * contents equal kombu's message-by-message `basic_publish`).
+   */
   async publishMany(items: readonly PublishItem[]): Promise<void> {
-    for (const it of items) if (it.target.queue) await this.declareQueue(it.target.queue);
+    if (items.length === 0) return;
     const client = await this.cmd();
-    const pipe = client.pipeline();
+    const decls = collectDeclarations(items);
+    for (const d of decls) this.exchangeTypes.set(d.exchange, d.type);
+    const typeOf = (ex: string): ExchangeType | undefined => this.exchangeTypes.get(ex);
+    const exchanges = exchangesToLookup(items, typeOf);
+    const members = new Map<string, readonly string[]>();
+    if (decls.length > 0 || exchanges.length > 0) {
+      const pre = client.pipeline();
+      for (const d of decls) pre.sadd(d.key, d.member);
+      for (const ex of exchanges) pre.smembers(bindingKey(ex));
+      const res = await execPipeline(pre, 'publish: routing');
+      decls.forEach((d, i) => {
+        const err = res[i]?.[0];
+        if (err) throw toRedisError(err, `declaring queue ${d.queue}`);
+      });
+      exchanges.forEach((ex, i) => {
+        const [err, value] = res[decls.length + i] ?? [null, []];
+        if (err) throw toRedisError(err, 'publish: routing');
+        members.set(ex, value as string[]);
+      });
+    }
     const uuid = this.opts.uuid ?? uuid4;
-    const dialect =
-      this.opts.jsonDialect === undefined ? {} : { jsonDialect: this.opts.jsonDialect };
-    for (const { message, target } of items) {
-      const di: DeliveryInfo = { exchange: target.exchange, routing_key: target.routingKey };
-      const text = encodeRedisEnvelope(message, di, uuid(), dialect);
-      if (this.exchangeTypes.get(target.exchange) === 'fanout') {
-        pipe.publish(fanoutChannel(target.exchange, target.routingKey, { db: this.url.db }), text);
-        continue;
+    const writer = this.envelopeWriter;
+    const ctx = {
+      typeOf,
+      members,
+      encode: (message: RawMessage, di: DeliveryInfo) => writer.write(message, di, uuid()),
+      db: this.url.db,
+    };
+    // Chunks are sent as soon as they are encoded, so Redis executes one chunk while we encode
+    // the next; one connection keeps them in order.
+    const sent: Promise<[Error | null, unknown][]>[] = [];
+    for (let i = 0; i < items.length; i += PUBLISH_CHUNK) {
+      const cmds = planPublishes(items.slice(i, i + PUBLISH_CHUNK), ctx);
+      if (cmds.length === 0) continue;
+      const pipe = client.pipeline();
+      for (const c of cmds) {
+        if (c.kind === 'lpush') pipe.lpush(c.key, ...c.values);
+        else pipe.publish(c.channel, c.value);
       }
-      const queues = await this.lookup(target.exchange, target.routingKey);
-      // `_get_message_priority(reverse=False)`: properties.priority clamped to 0..9.
-      const pri = clampPriority(message.properties.priority);
-      for (const q of queues) pipe.lpush(priorityQueueKey(q, pri), text);
+      sent.push(execPipeline(pipe, 'publish'));
     }
-    let res: [Error | null, unknown][] | null;
-    try {
-      res = await pipe.exec();
-    } catch (e) {
-      throw toRedisError(e, 'publish');
+    for (const r of await Promise.allSettled(sent)) {
+      if (r.status === 'rejected') throw r.reason;
+      const failed = r.value.find(([err]) => err !== null);
+      if (failed?.[0]) throw toRedisError(failed[0], 'publish');
     }
-    const failed = res?.find(([err]) => err !== null);
-    if (failed?.[0]) throw toRedisError(failed[0], 'publish');
   }
 
   async consume(
@@ -262,5 +289,17 @@ export class RedisBroker implements Broker, FanoutBroker {
     this.consumers.add(consumer);
     consumer.start();
     return consumer;
+  }
+}
+
+/** `exec` with transport errors typed; a null reply (aborted transaction) counts as empty. */
+async function execPipeline(
+  pipe: ChainableCommander,
+  what: string,
+): Promise<[Error | null, unknown][]> {
+  try {
+    return (await pipe.exec()) ?? [];
+  } catch (e) {
+    throw toRedisError(e, what);
   }
 }
