@@ -29,6 +29,8 @@ export function createBroker(config: CeleryConfig): Broker {
       url,
       jsonDialect: config.jsonDialect,
       visibilityTimeout: config.visibilityTimeout,
+      // kombu ≥5.7 also keeps `_kombu.binding_permanent.*`; older lines never wrote it.
+      permanentBindings: config.celeryLine === '5.7',
     });
   }
   return new AmqpBroker({ url });

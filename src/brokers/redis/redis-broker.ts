@@ -2,7 +2,12 @@ import { Redis, type ChainableCommander } from 'ioredis';
 import { BrokerConnectionError, BrokerError } from '../../errors/errors';
 import type { DeliveryInfo, RawMessage } from '../../protocol/raw-message';
 import { decodeRedisEnvelope } from '../../protocol/redis-envelope';
-import { bindingKey, bindingMember, fanoutChannel } from '../../protocol/redis-keys';
+import {
+  bindingKey,
+  bindingMember,
+  fanoutChannel,
+  permanentBindingKey,
+} from '../../protocol/redis-keys';
 import type { JsonDialect } from '../../serialization/registry';
 import { systemClock, type Clock } from '../../util/clock';
 import { uuid4, type UuidFactory } from '../../util/uuid';
@@ -40,6 +45,12 @@ export interface RedisBrokerOptions {
   uuid?: UuidFactory;
   /** Envelope JSON dialect (kombu ≥5.3 `__type__` envelopes by default). */
   jsonDialect?: JsonDialect;
+  /**
+   * Also record each binding in `_kombu.binding_permanent.<exchange>`, as kombu ≥5.7 does for
+   * queues without `x-expires` (`Channel._queue_bind`), so that kombu 5.7's binding sweep never
+   * deletes a table we route through. Default true; false reproduces kombu ≤5.6 exactly.
+   */
+  permanentBindings?: boolean;
   /** BRPOP timeout in seconds (kombu `brpop_timeout`, default 1). */
   brpopTimeout?: number;
   /** Transport option `visibility_timeout` in seconds (kombu default 3600). */
@@ -163,11 +174,16 @@ export class RedisBroker implements Broker, FanoutBroker {
     this.exchangeTypes.set(exchange, type);
     const rk = spec.routingKey ?? spec.name;
     const client = await this.cmd();
+    const member = bindingMember(rk, bindingPattern(type, rk), spec.name);
     try {
-      await client.sadd(
-        bindingKey(exchange),
-        bindingMember(rk, bindingPattern(type, rk), spec.name),
-      );
+      if (this.opts.permanentBindings === false) await client.sadd(bindingKey(exchange), member);
+      else {
+        await client
+          .multi()
+          .sadd(bindingKey(exchange), member)
+          .sadd(permanentBindingKey(exchange), member)
+          .exec();
+      }
     } catch (e) {
       throw toRedisError(e, `declaring queue ${spec.name}`);
     }
@@ -224,15 +240,21 @@ export class RedisBroker implements Broker, FanoutBroker {
     const members = new Map<string, readonly string[]>();
     if (decls.length > 0 || exchanges.length > 0) {
       const pre = client.pipeline();
-      for (const d of decls) pre.sadd(d.key, d.member);
+      const permanent = this.opts.permanentBindings !== false;
+      for (const d of decls) {
+        pre.sadd(d.key, d.member);
+        if (permanent) pre.sadd(permanentBindingKey(d.exchange), d.member);
+      }
+      const declCommands = decls.length * (permanent ? 2 : 1);
       for (const ex of exchanges) pre.smembers(bindingKey(ex));
       const res = await execPipeline(pre, 'publish: routing');
-      decls.forEach((d, i) => {
+      for (let i = 0; i < declCommands; i++) {
         const err = res[i]?.[0];
-        if (err) throw toRedisError(err, `declaring queue ${d.queue}`);
-      });
+        const d = decls[permanent ? Math.floor(i / 2) : i];
+        if (err) throw toRedisError(err, `declaring queue ${d?.queue ?? ''}`);
+      }
       exchanges.forEach((ex, i) => {
-        const [err, value] = res[decls.length + i] ?? [null, []];
+        const [err, value] = res[declCommands + i] ?? [null, []];
         if (err) throw toRedisError(err, 'publish: routing');
         members.set(ex, value as string[]);
       });
