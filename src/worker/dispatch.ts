@@ -9,7 +9,7 @@ import { NotRegistered, TaskRevokedError, exceptionInfoOf } from './exceptions';
 import { RateLimiter } from './rate-limit';
 import { classify } from './receive';
 import { WorkerRequest } from './request';
-import { traceTask, type TraceOutcome } from './tracer';
+import { traceTask, type TraceEnv, type TraceOutcome } from './tracer';
 import type { Worker } from './worker';
 import { canvasRequestOf, chordPartReturn, workerCanvasHost } from '../canvas/index';
 
@@ -33,7 +33,8 @@ export interface DispatcherOptions {
 interface Running {
   req: WorkerRequest;
   abort: AbortController;
-  terminate: () => void;
+  /** Resolves the run's `stopped` promise (terminate / cold-shutdown abandon). */
+  stop: (why: 'terminated' | 'abandoned') => void;
   done: Promise<void>;
 }
 
@@ -55,10 +56,8 @@ export class Dispatcher {
   private readonly held: Delivery[] = [];
   readonly timeLimits = new Map<string, { hard: number | null; soft: number | null }>();
   private accepting = true;
-  private abandon: () => void = () => undefined;
-  private readonly abandoned = new Promise<void>((resolve) => {
-    this.abandon = resolve;
-  });
+  /** Cold shutdown began: runs started from now on are abandoned at once. */
+  private abandoning = false;
   private prefetchExtra = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -303,13 +302,14 @@ export class Dispatcher {
   private startRun(req: WorkerRequest): void {
     this.reservedSet.delete(req);
     const abort = new AbortController();
-    let terminate: () => void = () => undefined;
-    const terminated = new Promise<void>((resolve) => {
-      terminate = resolve;
+    let stop: (why: 'terminated' | 'abandoned') => void = () => undefined;
+    const stopped = new Promise<'terminated' | 'abandoned'>((resolve) => {
+      stop = resolve;
     });
-    const entry: Running = { req, abort, terminate, done: Promise.resolve() };
+    if (this.abandoning) stop('abandoned');
+    const entry: Running = { req, abort, stop, done: Promise.resolve() };
     this.running.set(req.id, entry);
-    entry.done = this.execute(req, abort, terminated)
+    entry.done = this.execute(req, abort, stopped)
       .catch((e: unknown) => {
         this.log('error', `internal error running ${req.name}[${req.id}]: ${String(e)}`);
         return this.ack(req);
@@ -320,11 +320,32 @@ export class Dispatcher {
       });
   }
 
+  private env: TraceEnv | undefined;
+
+  /** The tracer's view of this worker: one object (and closures) for every run, not per task. */
+  private traceEnv(): TraceEnv {
+    this.env ??= {
+      backend: this.o.backend,
+      config: this.o.config,
+      hostname: this.o.worker.hostname,
+      pid: process.pid,
+      monotonic: () => performance.now() / 1000,
+      sendEvent: (type, fields, req) => {
+        this.send(type, fields, req);
+      },
+      publish: this.o.publish,
+      log: (level, msg) => {
+        this.log(level, msg);
+      },
+    };
+    return this.env;
+  }
+
   /** `Request.execute_using_pool` + the pool callbacks. */
   private async execute(
     req: WorkerRequest,
     abort: AbortController,
-    terminated: Promise<void>,
+    stopped: Promise<'terminated' | 'abandoned'>,
   ): Promise<void> {
     const w = this.o.worker;
     if (w.revoked.has(req.id) || (req.expires !== null && this.o.now() > req.expires)) {
@@ -336,24 +357,7 @@ export class Dispatcher {
     // `Request.on_accepted`: early ack. kombu sends it as the pool starts the job; the job does
     // not wait for the broker's reply, so neither do we.
     const earlyAck = req.acksLate ? Promise.resolve() : this.ack(req);
-    const outcome = await traceTask(
-      req,
-      {
-        backend: this.o.backend,
-        config: this.o.config,
-        hostname: w.hostname,
-        pid: process.pid,
-        monotonic: () => performance.now() / 1000,
-        sendEvent: (type, fields) => {
-          this.send(type, fields, req);
-        },
-        publish: this.o.publish,
-        log: (level, msg) => {
-          this.log(level, msg);
-        },
-      },
-      { abort, terminated, abandoned: this.abandoned },
-    );
+    const outcome = await traceTask(req, this.traceEnv(), { abort, stopped });
     if (outcome.kind === 'abandoned') return;
     w.counters.total[req.name] = (w.counters.total[req.name] ?? 0) + 1;
     await earlyAck;
@@ -397,7 +401,7 @@ export class Dispatcher {
       const r = this.running.get(id);
       if (!r) continue;
       r.abort.abort(new TaskRevokedError('terminated'));
-      r.terminate();
+      r.stop('terminated');
       out.push(id);
     }
     return out;
@@ -422,8 +426,11 @@ export class Dispatcher {
    * acks_late messages are given back when the consumer closes, as after a worker crash.
    */
   abortRunning(): void {
-    this.abandon();
-    for (const r of this.running.values()) r.abort.abort(new Error('cold shutdown'));
+    this.abandoning = true;
+    for (const r of this.running.values()) {
+      r.stop('abandoned');
+      r.abort.abort(new Error('cold shutdown'));
+    }
   }
 
   /** Drop timers of held (ETA/rate-limited/ready) requests: they stay unacked for restore. */

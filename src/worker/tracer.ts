@@ -51,18 +51,21 @@ export interface TraceEnv {
   pid: number;
   /** Monotonic seconds, for `runtime`. */
   monotonic: () => number;
-  sendEvent: (type: string, fields: Record<string, PyValue>) => void;
+  /** Send a task event for `req` (dropped when its task has `send_events=False`). */
+  sendEvent: (type: string, fields: Record<string, PyValue>, req: WorkerRequest) => void;
   publish: (input: TaskInput, target: PublishTarget) => Promise<void>;
   log: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
-/** Control of one running task: abort (soft limit / terminate) and the terminate promise. */
+/** Control of one running task: abort (soft limit / terminate) and its stop signal. */
 export interface RunControl {
   abort: AbortController;
-  /** Resolves when the task is terminated (revoke terminate=True). */
-  terminated: Promise<void>;
-  /** Resolves on cold shutdown: the run is abandoned and its message restored, as on a crash. */
-  abandoned: Promise<void>;
+  /**
+   * Resolves when the run must stop without its own result: `terminated` (revoke
+   * terminate=True) or `abandoned` (cold shutdown: the message is restored, as on a crash). One
+   * promise per run: racing a worker-wide promise would pin every finished run to it (a leak).
+   */
+  stopped: Promise<'terminated' | 'abandoned'>;
 }
 
 function excRepr(info: ExceptionInfo): string {
@@ -74,13 +77,21 @@ function excRepr(info: ExceptionInfo): string {
  * errbacks are applied as Celery's worker applies them, with this worker as the publisher.
  */
 function canvasOf(env: TraceEnv): ReturnType<typeof workerCanvasHost> {
-  return workerCanvasHost({
-    config: env.config,
-    oid: '',
-    publish: env.publish,
-    backend: env.backend,
-  });
+  // One host per env (the dispatcher keeps one env): built lazily, reused by every run.
+  let host = hosts.get(env);
+  if (!host) {
+    host = workerCanvasHost({
+      config: env.config,
+      oid: '',
+      publish: env.publish,
+      backend: env.backend,
+    });
+    hosts.set(env, host);
+  }
+  return host;
 }
+
+const hosts = new WeakMap<TraceEnv, ReturnType<typeof workerCanvasHost>>();
 
 function withBackend(host: ReturnType<typeof workerCanvasHost>): ProgressionHost | null {
   const { backend } = host;
@@ -105,6 +116,10 @@ async function progressFailure(
     env.log('error', `canvas progression of ${req.id} failed: ${String(err)}`);
   }
 }
+
+const TIMEOUT = Symbol('timeout');
+const TERMINATED = Symbol('terminated');
+const ABANDONED = Symbol('abandoned');
 
 function toPyValue(v: unknown): PyValue {
   return v === undefined ? null : (v as PyValue);
@@ -132,9 +147,6 @@ export async function traceTask(
 
   let hardTimer: NodeJS.Timeout | undefined;
   let softTimer: NodeJS.Timeout | undefined;
-  const TIMEOUT = Symbol('timeout');
-  const TERMINATED = Symbol('terminated');
-  const ABANDONED = Symbol('abandoned');
   const races: Promise<unknown>[] = [
     Promise.resolve().then(() => {
       const handler = req.def.handler as (...a: unknown[]) => unknown;
@@ -143,8 +155,7 @@ export async function traceTask(
         ? handler(makeContext(req, env, run.abort.signal), ...args)
         : handler(...args);
     }),
-    run.terminated.then(() => TERMINATED),
-    run.abandoned.then(() => ABANDONED),
+    run.stopped.then((why) => (why === 'terminated' ? TERMINATED : ABANDONED)),
   ];
   if (req.hardLimit !== null) {
     const ms = req.hardLimit * 1000;
@@ -200,10 +211,14 @@ async function onSuccess(
   runtime: number,
 ): Promise<TraceOutcome> {
   let children: PyValue[] = [];
-  try {
-    children = await dispatchCallbacksAndChain(canvasRequestOf(req.decoded), retval, canvasOf(env));
-  } catch (e) {
-    return onError(req, env, e);
+  const creq = canvasRequestOf(req.decoded);
+  // Hot path: a plain task has no callbacks and no chain, so nothing to apply.
+  if ((creq.callbacks?.length ?? 0) > 0 || (creq.chain?.length ?? 0) > 0) {
+    try {
+      children = await dispatchCallbacksAndChain(creq, retval, canvasOf(env));
+    } catch (e) {
+      return onError(req, env, e);
+    }
   }
   if (!req.ignoreResult && env.backend) {
     try {
@@ -218,13 +233,19 @@ async function onSuccess(
       throw e;
     }
   }
-  const full = withBackend(canvasOf(env));
-  if (full) await afterSuccess(canvasRequestOf(req.decoded), retval, full);
-  env.sendEvent('task-succeeded', {
-    uuid: req.id,
-    result: saferepr(retval, { maxlen: 1024 }),
-    runtime: new PyFloat(runtime),
-  });
+  if (creq.chord !== null) {
+    const full = withBackend(canvasOf(env));
+    if (full) await afterSuccess(creq, retval, full);
+  }
+  env.sendEvent(
+    'task-succeeded',
+    {
+      uuid: req.id,
+      result: saferepr(retval, { maxlen: 1024 }),
+      runtime: new PyFloat(runtime),
+    },
+    req,
+  );
   return { kind: 'success', retval, runtime };
 }
 
@@ -242,7 +263,7 @@ async function onTimeout(req: WorkerRequest, env: TraceEnv): Promise<TraceOutcom
     });
   }
   await progressFailure(req, env, info, null, req.storeErrors);
-  env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: '' });
+  env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: '' }, req);
   return { kind: 'failure', info, timeout: true };
 }
 
@@ -260,11 +281,15 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
         request: req.storeRequest(),
       });
     }
-    env.sendEvent('task-retried', {
-      uuid: req.id,
-      exception: info ? excRepr(info) : `Retry(${pyRepr(e.message)})`,
-      traceback: tb,
-    });
+    env.sendEvent(
+      'task-retried',
+      {
+        uuid: req.id,
+        exception: info ? excRepr(info) : `Retry(${pyRepr(e.message)})`,
+        traceback: tb,
+      },
+      req,
+    );
     env.log('info', `Task ${req.name}[${req.id}] retry: ${e.message}`);
     return { kind: 'retry' };
   }
@@ -286,7 +311,7 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
   // `.get()` on the chain's last result does not hang), then the errbacks.
   await progressFailure(req, env, info, tb, req.storeErrors);
   env.log('error', `Task ${req.name}[${req.id}] raised unexpected: ${excRepr(info)}`);
-  env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: tb });
+  env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: tb }, req);
   return { kind: 'failure', info, timeout: false };
 }
 

@@ -20,6 +20,7 @@ import { PendingResults } from '../pending';
 import { parseBackendUrl } from '../url';
 import { RedisChordJoin } from './chord-join';
 import { RedisResultConsumer } from './redis-result-consumer';
+import { RedisResultWriter } from './result-writer';
 
 /** Options of {@link RedisBackend}. */
 export interface RedisBackendOptions extends BackendCommonOptions {
@@ -63,6 +64,7 @@ export class RedisBackend implements ResultBackend {
   };
   private readonly client: Redis;
   private readonly consumer: RedisResultConsumer;
+  private readonly writer: RedisResultWriter;
   private readonly pending = new PendingResults();
   private readonly prefixes: BackendKeyPrefixes;
   private readonly serializer: string;
@@ -107,6 +109,7 @@ export class RedisBackend implements ResultBackend {
       ...(opts.clientName === undefined ? {} : { connectionName: opts.clientName }),
     };
     this.client = new Redis(base);
+    this.writer = new RedisResultWriter(this.client);
     const sub = new Redis({ ...base, autoResubscribe: false });
     for (const c of [this.client, sub]) {
       c.on('error', (e: Error) => {
@@ -233,16 +236,19 @@ export class RedisBackend implements ResultBackend {
       profile: this.profile,
     });
     try {
-      // `BaseKeyValueStoreBackend._store_result`: never overwrite a stored SUCCESS.
-      const current = await this.getTaskMeta(taskId);
-      if (current.status === SUCCESS) return;
-      // `_set_with_state`: FAILURE documents use `result_failure_expires` (5.7.0).
-      const expires = state === FAILURE ? this.failureExpires : this.expires;
-      await this.set(
-        this.taskKey(taskId),
-        encodeDocument(meta, this.serializer, this.profile),
-        expires,
-      );
+      // `BaseKeyValueStoreBackend._store_result`: GET, never overwrite a stored SUCCESS, then
+      // `_set_with_state` (FAILURE documents use `result_failure_expires`, 5.7.0). Batched with
+      // other tasks' writes, each task's commands unchanged (result-writer.ts).
+      await this.writer.write({
+        key: this.taskKey(taskId),
+        taskId,
+        expires: state === FAILURE ? this.failureExpires : this.expires,
+        keep: (raw) =>
+          raw !== null &&
+          raw.length > 0 &&
+          decodeMeta(raw, this.serializer, this.accept).status === SUCCESS,
+        encode: () => toBuffer(encodeDocument(meta, this.serializer, this.profile)),
+      });
     } catch (e) {
       throw wrap(e, `cannot store result of ${taskId}`);
     }
