@@ -168,6 +168,8 @@ export class Dispatcher {
     const req = new WorkerRequest(r.decoded, d, r.def, w.hostname, this.o.config, limits);
     if ((req.expires !== null || w.revoked.has(req.id)) && (await this.maybeRevoked(req))) return;
     const h = req.decoded.headers;
+    // Celery's INFO line (`celery/worker/strategy.py`, `info(_app_trace.LOG_RECEIVED, …)`).
+    this.log('info', `Task ${req.name}[${req.id}] received`);
     this.send(
       'task-received',
       {

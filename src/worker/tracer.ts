@@ -7,6 +7,7 @@ import { saferepr } from '../protocol/saferepr';
 import { FAILURE, RETRY, STARTED, SUCCESS } from '../protocol/states';
 import type { TaskInput } from '../protocol/task-input';
 import type { PublishTarget } from '../brokers/broker';
+import { pyFloatRepr } from '../serialization/py-float';
 import { PyFloat, type PyValue } from '../serialization/py-values';
 import { bindArgs } from './bind-args';
 import {
@@ -237,13 +238,15 @@ async function onSuccess(
     const full = withBackend(canvasOf(env));
     if (full) await afterSuccess(creq, retval, full);
   }
+  const resultRepr = saferepr(retval, { maxlen: 1024 });
+  // Celery's INFO line (`celery/app/trace.py`, `LOG_SUCCESS`).
+  env.log(
+    'info',
+    `Task ${req.name}[${req.id}] succeeded in ${pyFloatRepr(runtime)}s: ${resultRepr}`,
+  );
   env.sendEvent(
     'task-succeeded',
-    {
-      uuid: req.id,
-      result: saferepr(retval, { maxlen: 1024 }),
-      runtime: new PyFloat(runtime),
-    },
+    { uuid: req.id, result: resultRepr, runtime: new PyFloat(runtime) },
     req,
   );
   return { kind: 'success', retval, runtime };
