@@ -15,6 +15,7 @@ import { anonNodename, workerNodename } from '../util/hostname';
 import { WorkerControl } from './control-target';
 import { Dispatcher, type WorkerLogger } from './dispatch';
 import { RevokedSet, newCounters, type WorkerCounters } from './state';
+import { builtinTasks } from './builtins';
 import { TaskRegistry, type TaskDefinition } from './task';
 
 export type { WorkerLogger } from './dispatch';
@@ -80,6 +81,10 @@ export class Worker {
   constructor(readonly opts: WorkerOptions) {
     this.config = resolveConfig(opts.config ?? {});
     this.registry = opts.tasks instanceof TaskRegistry ? opts.tasks : new TaskRegistry(opts.tasks);
+    // Celery registers its built-in canvas helpers in every app; user tasks of the same name win.
+    for (const b of builtinTasks(this.registry)) {
+      if (this.registry.get(b.name) === undefined) this.registry.register(b);
+    }
     this.hostname = workerNodename(opts.hostname ?? 'celery@%h', osHostname());
     const now = opts.now ?? Date.now;
     this.startedAt = now();
