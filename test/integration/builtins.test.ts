@@ -1,7 +1,8 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { startNodeWorker, type NodeWorkerProcess } from '../../src/test-support/node-worker';
 
 /**
  * Celery's built-in canvas tasks (`celery.map`, `celery.starmap`, and the starmap groups that
@@ -14,40 +15,22 @@ const queue = `cw-builtins-${randomUUID().slice(0, 8)}`;
 const env = { ...process.env, CELERY_BROKER_URL: URL, CELERY_RESULT_BACKEND: URL };
 
 describe.each(['5.7', '5.2'] as const)('built-in canvas tasks from Celery %s', (line) => {
-  let worker: ChildProcess | undefined;
+  let worker: NodeWorkerProcess | undefined;
   beforeAll(async () => {
-    const w = spawn(
-      process.execPath,
-      [
-        join(root, 'bin', 'celery-wire.js'),
-        'worker',
+    worker = await startNodeWorker({
+      args: [
         '--app',
         'dist/conformance-app/index.js',
-      ].concat(['-Q', queue, '-n', `${queue}-${line}@%h`, '--celery-line', line]),
-      { cwd: root, env },
-    );
-    worker = w;
-    let log = '';
-    await new Promise<void>((res, rej) => {
-      const t = setTimeout(() => {
-        rej(new Error(`worker not ready:\n${log}`));
-      }, 30_000);
-      const onData = (d: Buffer): void => {
-        log += d.toString();
-        if (/\bready[:.]/.test(log)) {
-          clearTimeout(t);
-          res();
-        }
-      };
-      w.stdout.on('data', onData);
-      w.stderr.on('data', onData);
+        '-Q',
+        queue,
+        '-n',
+        `${queue}-${line}@%h`,
+      ].concat(['--celery-line', line]),
+      env,
     });
   });
   afterAll(async () => {
-    if (worker === undefined) return;
-    const exited = new Promise((r) => worker?.on('exit', r));
-    worker.kill('SIGTERM');
-    await exited;
+    await worker?.stop();
   });
 
   it('xmap, xstarmap and chunks come back as Python computes them', async () => {
