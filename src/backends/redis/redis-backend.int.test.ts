@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +7,7 @@ import { CeleryTimeoutError } from '../../errors/errors';
 import { prepareException } from '../../protocol/exception';
 import type { PyDateTime } from '../../serialization/py-values';
 import { PyFloat, type PyValue } from '../../serialization/py-values';
+import { startPythonWorker, type PythonWorker } from '../../client/testing/python-worker';
 import { loadFixture } from '../../test-support/fixtures';
 import type { TaskMeta } from '../backend';
 import { RedisBackend } from './redis-backend';
@@ -29,54 +30,26 @@ async function python(
   return stdout.trim().split('\n').pop() ?? '';
 }
 
-function startWorker(queue: string): Promise<ChildProcess> {
-  const child = spawn('bash', [join(PEERS, 'worker.sh')], {
-    env: {
-      ...process.env,
-      CELERY_LINE: '5.7',
-      CELERY_BROKER_URL: URL,
-      CELERY_RESULT_BACKEND: URL,
-      PY_QUEUES: queue,
-      PY_NODENAME: `${queue}@%h`,
-    },
-    detached: true,
-  });
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => {
-      rej(new Error('python worker did not start'));
-    }, 25_000);
-    const onData = (b: Buffer): void => {
-      if (b.toString().includes('ready.')) {
-        clearTimeout(timer);
-        res(child);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => {
-      rej(new Error(`worker exited ${String(code)}`));
-    });
-  });
-}
-
-function killWorker(child: ChildProcess | undefined): void {
-  if (child?.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
-}
-
 describe('RedisBackend against Python Celery 5.7 / 5.2', () => {
   const queue = `be-${randomUUID().slice(0, 8)}`;
-  let worker: ChildProcess | undefined;
+  let worker: PythonWorker | undefined;
   let backend: RedisBackend;
   let raw: Redis;
 
   beforeAll(async () => {
     backend = new RedisBackend({ url: URL });
     raw = new Redis(URL, { protocol: 2 });
-    worker = await startWorker(queue);
+    worker = await startPythonWorker({
+      line: '5.7',
+      brokerUrl: URL,
+      resultBackend: URL,
+      queues: queue,
+      nodename: `${queue}@%h`,
+    });
   }, 30_000);
 
   afterAll(async () => {
-    killWorker(worker);
+    await worker?.stop();
     await backend.close();
     await backend.close(); // idempotent
     raw.disconnect();

@@ -1,5 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { startPythonWorker, type PythonWorker } from '../../client/testing/python-worker';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { AmqpBroker } from '../../brokers/amqp/amqp-broker';
@@ -23,48 +24,25 @@ async function python(line: string, code: string): Promise<string> {
   return stdout.trim().split('\n').pop() ?? '';
 }
 
-function startWorker(queue: string): Promise<ChildProcess> {
-  const child = spawn('bash', [join(PEERS, 'worker.sh')], {
-    env: {
-      ...process.env,
-      ...ENV,
-      CELERY_LINE: '5.7',
-      PY_QUEUES: queue,
-      PY_NODENAME: `${queue}@%h`,
-    },
-    detached: true,
-  });
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => {
-      rej(new Error('python worker did not start'));
-    }, 25_000);
-    const onData = (b: Buffer): void => {
-      if (b.toString().includes('ready.')) {
-        clearTimeout(timer);
-        res(child);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => {
-      rej(new Error(`worker exited ${String(code)}`));
-    });
-  });
-}
-
 describe('RpcBackend against Python Celery (RabbitMQ)', () => {
   const queue = `rpc-${randomUUID().slice(0, 8)}`;
-  let worker: ChildProcess | undefined;
+  let worker: PythonWorker | undefined;
   let broker: AmqpBroker;
 
   beforeAll(async () => {
     broker = new AmqpBroker({ url: AMQP });
     await broker.connect();
-    worker = await startWorker(queue);
+    worker = await startPythonWorker({
+      line: '5.7',
+      brokerUrl: AMQP,
+      resultBackend: 'rpc://',
+      queues: queue,
+      nodename: `${queue}@%h`,
+    });
   }, 30_000);
 
   afterAll(async () => {
-    if (worker?.pid !== undefined && worker.exitCode === null) process.kill(-worker.pid, 'SIGKILL');
+    await worker?.stop();
     await broker.close();
   });
 
