@@ -2,31 +2,18 @@ import type { CeleryConfig } from '../app/config';
 import type { PublishTarget } from '../brokers/broker';
 import { PyTupleView, pyRepr } from '../protocol/repr';
 import type { TaskInput } from '../protocol/task-input';
+import { PROFILES } from '../protocol/profiles';
 import { isPyDict, type PyValue } from '../serialization/py-values';
 import { MaxRetriesExceededError, Retry, type RetryOptions } from './exceptions';
 import type { WorkerRequest } from './request';
 
-/** Header keys Celery sets itself; everything else is a custom header kept on retry. */
-const CELERY_HEADERS = new Set([
-  'lang',
-  'task',
-  'id',
-  'shadow',
-  'eta',
-  'expires',
-  'group',
-  'group_index',
-  'retries',
-  'timelimit',
-  'root_id',
-  'parent_id',
-  'argsrepr',
-  'kwargsrepr',
-  'origin',
-  'ignore_result',
-  'replaced_task_nesting',
-  'stamped_headers',
-  'stamps',
+/**
+ * Header keys Celery sets itself; everything else is a custom header kept on retry
+ * (`celery/app/task.py`, `Context._get_custom_headers`). The newest profile's v2 keys are a
+ * superset of the older lines'; the rest are what kombu adds and what v1/hybrid bodies carry.
+ */
+const CELERY_HEADERS: ReadonlySet<string> = new Set([
+  ...PROFILES['celery-5.7'].headerKeys,
   'compression',
   'redelivered',
   'headers',
