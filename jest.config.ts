@@ -9,7 +9,13 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   // node16 resolution wants `.js` on relative dynamic imports; under ts-jest they name `.ts` files.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // The conformance app and examples import the package by name; under jest that is the source,
+  // so tests and the code they load share one copy of every class (instanceof PythonError …).
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^celery-wire$': '<rootDir>/src/index.ts',
+    '^celery-wire/wire$': '<rootDir>/src/wire.ts',
+  },
 } satisfies Config;
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createApp } from '../app/app';
-import { startPythonWorker } from '../client/testing/python-worker';
+import { createApp } from '../src/app/app';
+import { startPythonWorker } from '../test/support/client/python-worker';
 import type { BenchRow } from './measure';
 import { runPythonJson } from './python';
 

@@ -1,5 +1,5 @@
-import { decodeRedisEnvelope, encodeRedisEnvelope } from '../protocol/redis-envelope';
-import { encodeTaskMessage, decodeTaskMessage, type TaskInput } from '../protocol/task-message';
+import { decodeRedisEnvelope, encodeRedisEnvelope } from '../src/protocol/redis-envelope';
+import { encodeTaskMessage, decodeTaskMessage, type TaskInput } from '../src/protocol/task-message';
 import { opsPerSecond, type BenchRow } from './measure';
 import { runPythonJson } from './python';
 

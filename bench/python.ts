@@ -5,8 +5,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** Repository root (dist/bench → ../..; src/bench under ts-node → ../..). */
-export const repoRoot = resolve(__dirname, '..', '..');
+/** Repository root (bench/ runs under tsx from the source). */
+export const repoRoot = resolve(__dirname, '..');
 
 /** Python interpreter of a peer venv made by python-peers/bootstrap.sh. */
 export function peerPython(line = '5.7'): string {

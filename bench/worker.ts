@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { RedisBackend } from '../backends/redis/redis-backend';
-import { RedisBroker } from '../brokers/redis/redis-broker';
-import { tasks } from '../conformance-app/index';
-import { Worker } from '../worker/worker';
+import { RedisBackend } from '../src/backends/redis/redis-backend';
+import { RedisBroker } from '../src/brokers/redis/redis-broker';
+import { tasks } from '../conformance/app/index';
+import { Worker } from '../src/worker/worker';
 import type { BenchRow } from './measure';
 import { peerPython, repoRoot } from './python';
 

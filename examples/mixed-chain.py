@@ -2,7 +2,7 @@
 
     export CELERY_BROKER_URL=redis://127.0.0.1:6379/0 CELERY_RESULT_BACKEND=redis://127.0.0.1:6379/0
     PY_QUEUES=py bash python-peers/worker.sh &
-    npx celery-wire worker --app dist/conformance-app/index.js -Q ts &
+    npx celery-wire worker --app conformance/app/index.ts -Q ts &
     python-peers/.venv-5.7/bin/python examples/mixed-chain.py
 """
 import os

@@ -5,7 +5,7 @@
  *   bash python-peers/bootstrap.sh && npm run build
  *   export CELERY_BROKER_URL=redis://127.0.0.1:6379/0 CELERY_RESULT_BACKEND=redis://127.0.0.1:6379/0
  *   PY_QUEUES=py bash python-peers/worker.sh &                                   # Python worker
- *   npx celery-wire worker --app dist/conformance-app/index.js -Q ts &           # Node worker
+ *   npx celery-wire worker --app conformance/app/index.ts -Q ts &           # Node worker
  *   npx tsx examples/mixed-chain.ts
  *
  * The same chain started from Python: `python-peers/.venv-5.7/bin/python examples/mixed-chain.py`.

@@ -12,7 +12,7 @@ export {
   type CeleryLine,
   type RouteSpec,
   type TaskRoutes,
-} from './app/config';
+} from './config/config';
 export type { ApplyOptions } from './client/apply-options';
 export { AsyncResult, type GetOptions, type RevokeOptions } from './client/async-result';
 export { TaskHandle, type TaskDefaults } from './client/task-handle';
@@ -92,15 +92,6 @@ export {
   type ErrorCode,
 } from './errors/errors';
 
-// The wire codec, for tools that handle raw messages.
-export { dumps, loads } from './serialization/registry';
+// The wire codec (dumps/loads, task messages, envelopes) lives behind `celery-wire/wire`.
+// pyJsonDumps stays here too: examples print Python-exact values with it.
 export { pyJsonDumps, pyJsonLoads, type JsonDialect } from './serialization/python-json';
-export {
-  encodeTaskMessage,
-  decodeTaskMessage,
-  type DecodedTask,
-  type EncodeEnv,
-  type TaskInput,
-} from './protocol/task-message';
-export { encodeRedisEnvelope, decodeRedisEnvelope } from './protocol/redis-envelope';
-export type { RawMessage, MessageProperties, DeliveryInfo } from './protocol/raw-message';

@@ -1,9 +1,13 @@
 import { Redis } from 'ioredis';
-import type { CeleryConfig } from '../app/config';
-import type { PyValue } from '../serialization/py-values';
-import { PythonError } from '../worker/exceptions';
-import { defineTask, type TaskContext, type TaskDefinition } from '../worker/task';
-import { pyRepr } from '../protocol/repr';
+import {
+  defineTask,
+  PythonError,
+  type CeleryConfig,
+  type PyValue,
+  type TaskContext,
+  type TaskDefinition,
+} from 'celery-wire';
+import { pyRepr } from 'celery-wire/wire';
 import { pyAdd, pyMul, pySum } from './pyops';
 
 /** Python `str(v)`. */
@@ -14,7 +18,7 @@ function pyStr(v: PyValue): string {
 /**
  * The conformance task catalogue (`/work/shared/spec/conformance-tasks.md`) in TypeScript: the
  * same names and behaviour as `python-peers/peer/tasks.py`. Run it with
- * `celery-wire worker --app src/conformance-app/index.ts -Q ts`.
+ * `celery-wire worker --app conformance/app/index.ts -Q ts`.
  */
 
 /** Python builtin exception classes `conformance.fail` may raise. */

@@ -1,5 +1,4 @@
-import { PyFloat, type PyValue } from '../serialization/py-values';
-import { PythonError } from '../worker/exceptions';
+import { PyFloat, PythonError, type PyValue } from 'celery-wire';
 
 type Num = number | bigint | PyFloat;
 

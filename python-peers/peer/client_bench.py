@@ -1,4 +1,4 @@
-"""Python side of the client benchmark (src/bench/client.ts): Celery's own send_task rate and
+"""Python side of the client benchmark (bench/client.ts): Celery's own send_task rate and
 apply_async round trip, on the same machine in the same run.
 
 usage: client_bench.py publish BROKER QUEUE N    -> {"rate": tasks/s}

@@ -1,4 +1,4 @@
-"""Worker throughput benchmark helpers (src/bench/worker.ts).
+"""Worker throughput benchmark helpers (bench/worker.ts).
 
 `produce N QUEUE`: send N conformance.add tasks (ids bench-0..N-1) from real Celery into QUEUE.
 `drain QUEUE POOL CONC N`: start a Python Celery worker (solo/prefork) on QUEUE after the queue was

@@ -7,7 +7,7 @@ import { CeleryClient } from '../client/client';
 import { TaskHandle, type TaskDefaults } from '../client/task-handle';
 import type { PyValue } from '../serialization/py-values';
 import { anonNodename } from '../util/hostname';
-import { resolveConfig, type CeleryConfig } from './config';
+import { resolveConfig, type CeleryConfig } from '../config/config';
 import { createBackend, createBroker, profileOf } from './factories';
 
 /** Options of {@link createApp}: Celery settings (camelCase) plus injectable process state. */

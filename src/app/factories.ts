@@ -9,7 +9,7 @@ import { RedisBackend } from '../backends/redis/redis-backend';
 import { RpcBackend } from '../backends/rpc/rpc-backend';
 import { parseBackendUrl } from '../backends/url';
 import type { CeleryProfileName } from '../protocol/profiles';
-import type { CeleryConfig, CeleryLine } from './config';
+import type { CeleryConfig, CeleryLine } from '../config/config';
 
 /** The protocol profile of a Celery line (`'5.2'` → `celery-5.2`). */
 export function profileOf(line: CeleryLine): CeleryProfileName {

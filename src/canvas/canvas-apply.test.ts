@@ -1,7 +1,7 @@
 import { isPyDict, type PyValue } from '../serialization/py-values';
-import { listFixtures, loadFixture } from '../test-support/fixtures';
+import { listFixtures, loadFixture } from '../../test/support/fixtures';
 import { applyAsync } from './apply';
-import { recordingHost } from './testing/recording-host';
+import { recordingHost } from '../../test/support/canvas/recording-host';
 import { chain, chord, chunks, group, xmap, xstarmap } from './primitives';
 import { Signature, signature } from './signature';
 

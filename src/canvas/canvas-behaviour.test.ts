@@ -12,7 +12,7 @@ import {
   type ProgressionHost,
 } from './progression';
 import { Signature, si, signature } from './signature';
-import { recordingHost } from './testing/recording-host';
+import { recordingHost } from '../../test/support/canvas/recording-host';
 
 const s = (name: string, ...args: PyValue[]): Signature => signature(name, { args });
 

@@ -1,5 +1,5 @@
-import { AMQP_URL, REDIS_URL } from '../client/testing/scenarios';
-import { mixedLanguageCanvas } from './testing/mixed-suite';
+import { AMQP_URL, REDIS_URL } from '../../test/support/client/scenarios';
+import { mixedLanguageCanvas } from '../../test/support/canvas/mixed-suite';
 
 // A real Python worker and our TypeScript worker share every canvas: newest and older Celery line
 // over Redis, and the newest over RabbitMQ (result backend Redis: chords need its native join).

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createApp } from '../app/app';
-import { AMQP_URL, REDIS_URL } from '../client/testing/scenarios';
+import { AMQP_URL, REDIS_URL } from '../../test/support/client/scenarios';
 import { BackendError } from '../errors/errors';
 import { applyCanvas, chord } from './index';
-import { nodeStartedOnPython, sq } from './testing/py-suite';
+import { nodeStartedOnPython, sq } from '../../test/support/canvas/py-suite';
 
 // Node builds and publishes the canvas; a real Python worker runs every task (and, for chords,
 // Celery's own Redis join reads the `.s` size our client wrote).

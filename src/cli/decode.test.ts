@@ -1,4 +1,4 @@
-import { listFixtures, loadFixture } from '../test-support/fixtures';
+import { listFixtures, loadFixture } from '../../test/support/fixtures';
 import { pyJsonLoads } from '../serialization/python-json';
 import { isPyDict, type PyValue } from '../serialization/py-values';
 import { decodeCommand } from './decode';

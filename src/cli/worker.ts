@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { resolveConfig, type CeleryConfig, type CeleryLine } from '../app/config';
+import { resolveConfig, type CeleryConfig, type CeleryLine } from '../config/config';
 import type { ResultBackend } from '../backends/backend';
 import { parseBackendUrl } from '../backends/url';
 import type { Broker } from '../brokers/broker';

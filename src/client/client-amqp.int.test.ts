@@ -1,5 +1,5 @@
-import { prioritySuite } from './testing/priority';
-import { AMQP_URL, clientSuite, REDIS_URL } from './testing/scenarios';
+import { prioritySuite } from '../../test/support/client/priority';
+import { AMQP_URL, clientSuite, REDIS_URL } from '../../test/support/client/scenarios';
 
 // Node calls Python over RabbitMQ, results in Redis and over RPC (reply queue), both lines.
 clientSuite({ broker: AMQP_URL, backend: REDIS_URL, line: '5.7' });

@@ -1,5 +1,5 @@
-import { prioritySuite } from './testing/priority';
-import { clientSuite, REDIS_URL } from './testing/scenarios';
+import { prioritySuite } from '../../test/support/client/priority';
+import { clientSuite, REDIS_URL } from '../../test/support/client/scenarios';
 
 // Node calls Python over the kombu Redis transport with the Redis result backend, both lines.
 clientSuite({ broker: REDIS_URL, backend: REDIS_URL, line: '5.7' });

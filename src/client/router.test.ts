@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG } from '../app/config';
+import { DEFAULT_CONFIG } from '../config/config';
 import { globToRegExp, routeTask, type RoutingSettings } from './router';
 
 const base: RoutingSettings = { ...DEFAULT_CONFIG };

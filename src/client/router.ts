@@ -2,28 +2,9 @@ import { CeleryError } from '../errors/errors';
 import type { QueueSpec } from '../brokers/broker';
 import type { PyValue } from '../serialization/py-values';
 
-/** A route value as in Celery's `task_routes`: a queue name or a dict of routing options. */
-export type RouteSpec =
-  | string
-  | {
-      queue?: string;
-      exchange?: string;
-      exchangeType?: 'direct' | 'topic' | 'fanout';
-      routingKey?: string;
-      priority?: number;
-    };
+import type { RouteSpec, RouterFunction, TaskRoutes } from '../config/routes';
 
-/** A router function (`router(name, args, kwargs, options, task=…)` in Celery). */
-export type RouterFunction = (
-  name: string,
-  args: readonly PyValue[],
-  kwargs: Readonly<Record<string, PyValue>>,
-) => RouteSpec | null | undefined;
-
-/** Celery's `task_routes`: exact names or glob patterns → route; or router functions. */
-export type TaskRoutes =
-  | Readonly<Record<string, RouteSpec>>
-  | readonly (Readonly<Record<string, RouteSpec>> | RouterFunction)[];
+export type { RouteSpec, RouterFunction, TaskRoutes };
 
 /** The settings routing reads (a subset of the app configuration). */
 export interface RoutingSettings {

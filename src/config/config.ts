@@ -1,7 +1,8 @@
-import type { JsonDialect } from '../serialization/python-json';
-import type { TaskRoutes } from '../client/router';
+import type { JsonDialect } from './dialect';
+import type { TaskRoutes } from './routes';
 
-export type { RouteSpec, RouterFunction, TaskRoutes } from '../client/router';
+export type { JsonDialect } from './dialect';
+export type { RouteSpec, RouterFunction, TaskRoutes } from './routes';
 
 /** Celery header profile (see `src/protocol/profiles.ts`). */
 export type CeleryLine = '5.7' | '5.2' | '4.4';

@@ -1,5 +1,5 @@
 import { isPyDict, type PyValue } from '../serialization/py-values';
-import { listFixtures, loadFixture } from '../test-support/fixtures';
+import { listFixtures, loadFixture } from '../../test/support/fixtures';
 import type { CeleryProfileName } from './profiles';
 import { decodeRedisEnvelope, encodeRedisEnvelope } from './redis-envelope';
 import {

@@ -7,7 +7,7 @@ import {
   loadFixture,
   toB64,
   type FixtureCase,
-} from '../test-support/fixtures';
+} from '../../test/support/fixtures';
 import {
   controlReplyMessage,
   controlRequestMessage,

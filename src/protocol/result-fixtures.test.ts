@@ -6,7 +6,7 @@ import {
   loadFixture,
   toB64,
   type FixtureCase,
-} from '../test-support/fixtures';
+} from '../../test/support/fixtures';
 import { chordKey, groupMetaKey, taskMetaKey } from './backend-keys';
 import { exceptionFromDict, prepareException } from './exception';
 import type { CeleryProfileName } from './profiles';

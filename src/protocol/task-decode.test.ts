@@ -1,7 +1,7 @@
 import { ContentDisallowedError, InvalidTaskError, ProtocolError } from '../errors/errors';
 import { pyJsonDumps } from '../serialization/python-json';
 import type { PyValue } from '../serialization/py-values';
-import { listFixtures, loadFixture } from '../test-support/fixtures';
+import { listFixtures, loadFixture } from '../../test/support/fixtures';
 import type { RawMessage } from './raw-message';
 import { decodeRedisEnvelope, encodeRedisEnvelope } from './redis-envelope';
 import { decodeTaskMessage } from './task-message';

@@ -8,7 +8,7 @@ import {
   loadFixture,
   toB64,
   type FixtureCase,
-} from '../test-support/fixtures';
+} from '../../test/support/fixtures';
 import type { CeleryProfileName } from './profiles';
 import { encodeRedisEnvelope, decodeRedisEnvelope } from './redis-envelope';
 import { priorityQueueKey } from './redis-keys';

@@ -1,5 +1,5 @@
 import { DecodeError, EncodeError } from '../errors/errors';
-import { fromB64, isLegacyKombu, listFixtures, loadFixture } from '../test-support/fixtures';
+import { fromB64, isLegacyKombu, listFixtures, loadFixture } from '../../test/support/fixtures';
 import { compress, decompress } from './compression';
 import { dumps, loads } from './registry';
 import type { PyValue } from './py-values';

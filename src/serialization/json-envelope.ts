@@ -6,9 +6,10 @@
 import { DecodeError, EncodeError } from '../errors/errors';
 import type { PyValue } from './py-values';
 import { PyDate, PyDateTime, PyDecimal, PyTime, PyUUID } from './py-values';
+import type { JsonDialect } from '../config/dialect';
 
 /** `kombu-5.3`: `__type__` envelopes (kombu ≥ 5.3); `kombu-legacy`: plain strings (kombu ≤ 5.2). */
-export type JsonDialect = 'kombu-5.3' | 'kombu-legacy';
+export type { JsonDialect };
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 

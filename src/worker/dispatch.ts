@@ -1,4 +1,4 @@
-import type { CeleryConfig } from '../app/config';
+import type { CeleryConfig } from '../config/config';
 import type { ResultBackend } from '../backends/backend';
 import type { Delivery, PublishTarget } from '../brokers/broker';
 import { prepareException } from '../protocol/exception';

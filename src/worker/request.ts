@@ -1,5 +1,5 @@
 import type { Delivery } from '../brokers/broker';
-import type { CeleryConfig } from '../app/config';
+import type { CeleryConfig } from '../config/config';
 import type { StoreRequest } from '../backends/backend';
 import type { DecodedTask } from '../protocol/task-decode';
 import { argsRepr, kwargsRepr } from '../protocol/saferepr';

@@ -1,4 +1,4 @@
-import type { CeleryConfig } from '../app/config';
+import type { CeleryConfig } from '../config/config';
 import type { PublishTarget } from '../brokers/broker';
 import { PyTupleView, pyRepr } from '../protocol/repr';
 import type { TaskInput } from '../protocol/task-input';

@@ -1,4 +1,4 @@
-import type { CeleryConfig } from '../app/config';
+import type { CeleryConfig } from '../config/config';
 import type { ResultBackend } from '../backends/backend';
 import { isCeleryError } from '../errors/errors';
 import { prepareException, type ExceptionInfo } from '../protocol/exception';

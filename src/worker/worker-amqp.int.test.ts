@@ -1,5 +1,12 @@
-import { casesFor, mismatch } from './testing/catalogue-cases';
-import { AMQP_URL, REDIS_URL, peerEnv, produce, startWorker, uniq } from './testing/int-helpers';
+import { casesFor, mismatch } from '../../test/support/worker/catalogue-cases';
+import {
+  AMQP_URL,
+  REDIS_URL,
+  peerEnv,
+  produce,
+  startWorker,
+  uniq,
+} from '../../test/support/worker/int-helpers';
 
 jest.setTimeout(90_000);
 

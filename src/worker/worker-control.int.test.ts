@@ -9,7 +9,7 @@ import {
   runPython,
   startWorker,
   uniq,
-} from './testing/int-helpers';
+} from '../../test/support/worker/int-helpers';
 
 jest.setTimeout(90_000);
 

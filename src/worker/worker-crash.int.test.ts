@@ -10,7 +10,7 @@ import {
   python,
   spawnWorker,
   uniq,
-} from './testing/int-helpers';
+} from '../../test/support/worker/int-helpers';
 
 jest.setTimeout(120_000);
 
@@ -37,7 +37,7 @@ describe('acks_late redelivery after the TypeScript worker is killed', () => {
 
   async function crashOnce(broker: string, queue: string, args: string[] = []): Promise<string> {
     const child = await spawnWorker(
-      ['--app', 'src/conformance-app/index.ts', '-Q', queue, '-n', `${uniq('crash')}@%h`, ...args],
+      ['--app', 'conformance/app/index.ts', '-Q', queue, '-n', `${uniq('crash')}@%h`, ...args],
       workerEnv(broker),
     );
     const id = uniq('crash');
@@ -57,7 +57,7 @@ describe('acks_late redelivery after the TypeScript worker is killed', () => {
     expect(await redis.hexists('unacked', await tagOf(redis, id))).toBe(1);
     await sleep(1200);
     const again = await spawnWorker(
-      ['--app', 'src/conformance-app/index.ts', '-Q', queue, '--visibility-timeout', '1'],
+      ['--app', 'conformance/app/index.ts', '-Q', queue, '--visibility-timeout', '1'],
       workerEnv(REDIS_URL),
     );
     try {
@@ -120,7 +120,7 @@ describe('acks_late redelivery after the TypeScript worker is killed', () => {
     const queue = uniq('ts-crash');
     const id = await crashOnce(AMQP_URL, queue);
     const again = await spawnWorker(
-      ['--app', 'src/conformance-app/index.ts', '-Q', queue],
+      ['--app', 'conformance/app/index.ts', '-Q', queue],
       workerEnv(AMQP_URL),
     );
     try {

@@ -2,7 +2,13 @@ import { Redis } from 'ioredis';
 import { RedisBroker } from '../brokers/redis/redis-broker';
 import type { RawMessage } from '../protocol/raw-message';
 import { encodeTaskMessage } from '../protocol/task-message';
-import { REDIS_URL, peerEnv, produce, startWorker, uniq } from './testing/int-helpers';
+import {
+  REDIS_URL,
+  peerEnv,
+  produce,
+  startWorker,
+  uniq,
+} from '../../test/support/worker/int-helpers';
 import type { Worker } from './worker';
 
 jest.setTimeout(60_000);

@@ -1,5 +1,11 @@
-import { FULL, SUBSET, casesFor, mismatch } from './testing/catalogue-cases';
-import { REDIS_URL, peerEnv, produce, startWorker, uniq } from './testing/int-helpers';
+import { FULL, SUBSET, casesFor, mismatch } from '../../test/support/worker/catalogue-cases';
+import {
+  REDIS_URL,
+  peerEnv,
+  produce,
+  startWorker,
+  uniq,
+} from '../../test/support/worker/int-helpers';
 import type { Worker } from './worker';
 
 jest.setTimeout(90_000);

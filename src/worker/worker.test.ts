@@ -1,4 +1,4 @@
-import { resolveConfig } from '../app/config';
+import { resolveConfig } from '../config/config';
 import type { Delivery } from '../brokers/broker';
 import { encodeTaskMessage } from '../protocol/task-message';
 import { decodeTaskMessage } from '../protocol/task-decode';

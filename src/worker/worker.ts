@@ -1,5 +1,5 @@
 import { hostname as osHostname } from 'node:os';
-import { resolveConfig, type CeleryConfig } from '../app/config';
+import { resolveConfig, type CeleryConfig } from '../config/config';
 import type { ResultBackend } from '../backends/backend';
 import type { Broker, Consumer, Delivery, QueueSpec } from '../brokers/broker';
 import { isFanoutBroker } from '../brokers/fanout';

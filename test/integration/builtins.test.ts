@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { startNodeWorker, type NodeWorkerProcess } from '../../src/test-support/node-worker';
+import { startNodeWorker, type NodeWorkerProcess } from '../support/node-worker';
 
 /**
  * Celery's built-in canvas tasks (`celery.map`, `celery.starmap`, and the starmap groups that
@@ -18,14 +18,10 @@ describe.each(['5.7', '5.2'] as const)('built-in canvas tasks from Celery %s', (
   let worker: NodeWorkerProcess | undefined;
   beforeAll(async () => {
     worker = await startNodeWorker({
-      args: [
-        '--app',
-        'dist/conformance-app/index.js',
-        '-Q',
-        queue,
-        '-n',
-        `${queue}-${line}@%h`,
-      ].concat(['--celery-line', line]),
+      args: ['--app', 'conformance/app/index.ts', '-Q', queue, '-n', `${queue}-${line}@%h`].concat([
+        '--celery-line',
+        line,
+      ]),
       env,
     });
   });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { startPythonWorker, type PythonWorker } from '../../src/client/testing/python-worker';
+import { startPythonWorker, type PythonWorker } from '../support/client/python-worker';
 
 /** `celery-wire call` (the built binary) against a real Celery 5.7 worker. */
 const root = resolve(__dirname, '..', '..');

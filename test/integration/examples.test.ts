@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { startPythonWorker, type PythonWorker } from '../../src/client/testing/python-worker';
-import { startNodeWorker, type NodeWorkerProcess } from '../../src/test-support/node-worker';
+import { startPythonWorker, type PythonWorker } from '../support/client/python-worker';
+import { startNodeWorker, type NodeWorkerProcess } from '../support/node-worker';
 
 /**
  * The README's examples, run exactly as documented against real Celery (Redis db 0 defaults,
@@ -71,7 +71,7 @@ describe('README example: a chain that crosses languages', () => {
       startPythonWorker({ line: '5.7', brokerUrl: REDIS, resultBackend: REDIS, queues: 'py' }),
       startNodeWorker({
         command: npxCeleryWire,
-        args: ['--app', 'dist/conformance-app/index.js', '-Q', 'ts'],
+        args: ['--app', 'conformance/app/index.ts', '-Q', 'ts'],
         env,
       }),
     ]);

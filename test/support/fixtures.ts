@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pyJsonLoads } from '../serialization/python-json';
-import type { PyValue } from '../serialization/py-values';
-import { isPyDict } from '../serialization/py-values';
+import { pyJsonLoads } from '../../src/serialization/python-json';
+import type { PyValue } from '../../src/serialization/py-values';
+import { isPyDict } from '../../src/serialization/py-values';
 
 /** Absolute path of the fixtures folder. */
 export const FIXTURES_DIR = resolve(__dirname, '..', '..', 'protocol-fixtures');

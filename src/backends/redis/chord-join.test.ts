@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { pyRepr } from '../../protocol/repr';
 import type { PyValue } from '../../serialization/py-values';
-import { loadFixture } from '../../test-support/fixtures';
+import { loadFixture } from '../../../test/support/fixtures';
 import { RedisChordJoin, exceptionRepr } from './chord-join';
 import { CHORD_PART_RETURN_LUA } from './chord-scripts';
 

@@ -7,8 +7,8 @@ import { CeleryTimeoutError } from '../../errors/errors';
 import { prepareException } from '../../protocol/exception';
 import type { PyDateTime } from '../../serialization/py-values';
 import { PyFloat, type PyValue } from '../../serialization/py-values';
-import { startPythonWorker, type PythonWorker } from '../../client/testing/python-worker';
-import { loadFixture } from '../../test-support/fixtures';
+import { startPythonWorker, type PythonWorker } from '../../../test/support/client/python-worker';
+import { loadFixture } from '../../../test/support/fixtures';
 import type { TaskMeta } from '../backend';
 import { RedisBackend } from './redis-backend';
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { startPythonWorker, type PythonWorker } from '../../client/testing/python-worker';
+import { startPythonWorker, type PythonWorker } from '../../../test/support/client/python-worker';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { AmqpBroker } from '../../brokers/amqp/amqp-broker';

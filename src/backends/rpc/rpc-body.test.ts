@@ -3,7 +3,7 @@ import { prepareException } from '../../protocol/exception';
 import type { CeleryProfileName } from '../../protocol/profiles';
 import type { RawMessage } from '../../protocol/raw-message';
 import { isPyDict, PyDateTime, type PyValue } from '../../serialization/py-values';
-import { listFixtures, loadFixture, toB64 } from '../../test-support/fixtures';
+import { listFixtures, loadFixture, toB64 } from '../../../test/support/fixtures';
 import { RpcBackend, rpcReplyQueue } from './rpc-backend';
 
 /** Records publishes only: the bytes are compared with what real Celery published. */

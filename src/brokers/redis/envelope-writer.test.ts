@@ -2,7 +2,7 @@ import type { DeliveryInfo, RawMessage } from '../../protocol/raw-message';
 import { decodeRedisEnvelope, encodeRedisEnvelope } from '../../protocol/redis-envelope';
 import type { JsonDialect } from '../../serialization/python-json';
 import { PyDateTime, PyDecimal, PyFloat, PyUUID } from '../../serialization/py-values';
-import { isLegacyKombu, listFixtures, loadFixture } from '../../test-support/fixtures';
+import { isLegacyKombu, listFixtures, loadFixture } from '../../../test/support/fixtures';
 import { RedisEnvelopeWriter } from './envelope-writer';
 
 const utf8 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));

@@ -1,5 +1,5 @@
 import { createApp } from '../../../src/app/app';
-import type { CeleryLine } from '../../../src/app/config';
+import type { CeleryLine } from '../../../src/config/config';
 import { TaskFailedError, TaskRevokedError, isCeleryError } from '../../../src/errors/errors';
 import type { PyValue } from '../../../src/serialization/py-values';
 import type { CaseContext, ConformanceCase } from './cases';

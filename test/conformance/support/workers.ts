@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startPythonWorker, type PythonWorker } from '../../../src/client/testing/python-worker';
-import { startNodeWorker } from '../../../src/test-support/node-worker';
+import { startPythonWorker, type PythonWorker } from '../../support/client/python-worker';
+import { startNodeWorker } from '../../support/node-worker';
 import type { Transport } from './run-node-to-python';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -32,7 +32,7 @@ export function startPython(
  * conformance catalogue (`celery-wire worker --app … -Q …`).
  */
 export function startNode(line: '5.7' | '5.2', t: Transport, queue: string): Promise<PeerWorker> {
-  const app = join(ROOT, 'dist', 'conformance-app', 'index.js');
+  const app = join(ROOT, 'conformance', 'app', 'index.ts');
   if (!existsSync(app)) throw new Error(`${app} missing: run \`npm run build\` first`);
   return startNodeWorker({
     args: ['--app', app, '-Q', queue, '-n', `ts-${queue}@%h`, '-c', '8'].concat([

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createApp, type CeleryApp } from '../../app/app';
-import { startPythonWorker, type PythonWorker } from '../../client/testing/python-worker';
-import { TaskFailedError } from '../../errors/errors';
-import { startWorker } from '../../worker/int-helpers';
-import type { Worker } from '../../worker/worker';
-import { applyCanvas } from '../index';
-import { chain, chord, group } from '../primitives';
-import type { GroupResult } from '../results';
-import { type CanvasTaskResult } from '../results';
+import { createApp, type CeleryApp } from '../../../src/app/app';
+import { startPythonWorker, type PythonWorker } from '../client/python-worker';
+import { TaskFailedError } from '../../../src/errors/errors';
+import { startWorker } from '../worker/int-helpers';
+import type { Worker } from '../../../src/worker/worker';
+import { applyCanvas } from '../../../src/canvas/index';
+import { chain, chord, group } from '../../../src/canvas/primitives';
+import type { GroupResult } from '../../../src/canvas/results';
+import { type CanvasTaskResult } from '../../../src/canvas/results';
 import { pyCanvas, sq, type CanvasCombo } from './py-suite';
 
 /**

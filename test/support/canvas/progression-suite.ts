@@ -1,24 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { decodeRedisEnvelope } from '../../protocol/redis-envelope';
-import { decodeTaskMessage } from '../../protocol/task-message';
-import { createApp, type CeleryApp } from '../../app/app';
-import { startPythonWorker, type PythonWorker } from '../../client/testing/python-worker';
-import { TaskFailedError } from '../../errors/errors';
-import { prepareException } from '../../protocol/exception';
-import type { PyValue } from '../../serialization/py-values';
-import { applyAsync, type CanvasHost } from '../apply';
-import { canvasHost } from '../host';
-import { chain, chord } from '../primitives';
+import { decodeRedisEnvelope } from '../../../src/protocol/redis-envelope';
+import { decodeTaskMessage } from '../../../src/protocol/task-message';
+import { createApp, type CeleryApp } from '../../../src/app/app';
+import { startPythonWorker, type PythonWorker } from '../client/python-worker';
+import { TaskFailedError } from '../../../src/errors/errors';
+import { prepareException } from '../../../src/protocol/exception';
+import type { PyValue } from '../../../src/serialization/py-values';
+import { applyAsync, type CanvasHost } from '../../../src/canvas/apply';
+import { canvasHost } from '../../../src/canvas/host';
+import { chain, chord } from '../../../src/canvas/primitives';
 import {
   afterFailure,
   chordPartReturn,
   dispatchCallbacksAndChain,
   type CanvasRequest,
   type ProgressionHost,
-} from '../progression';
-import type { CanvasTaskResult, GroupResult } from '../results';
-import { bindResult } from '../results';
+} from '../../../src/canvas/progression';
+import type { CanvasTaskResult, GroupResult } from '../../../src/canvas/results';
+import { bindResult } from '../../../src/canvas/results';
 import type { CanvasCombo } from './py-suite';
 import { sq } from './py-suite';
 

@@ -1,8 +1,8 @@
-import type { ClientSettings } from '../../client/client';
-import type { CeleryProfileName } from '../../protocol/profiles';
-import type { PyValue } from '../../serialization/py-values';
-import type { CanvasHost } from '../apply';
-import { encodeCanvasTask } from '../host';
+import type { ClientSettings } from '../../../src/client/client';
+import type { CeleryProfileName } from '../../../src/protocol/profiles';
+import type { PyValue } from '../../../src/serialization/py-values';
+import type { CanvasHost } from '../../../src/canvas/apply';
+import { encodeCanvasTask } from '../../../src/canvas/host';
 
 type Dict = Record<string, PyValue>;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createApp } from '../../app/app';
+import { createApp } from '../../../src/app/app';
 import { startPythonWorker } from './python-worker';
 
 /**

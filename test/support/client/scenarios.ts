@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createApp, type CeleryApp } from '../../app/app';
-import type { TaskMeta } from '../../backends/backend';
-import { BackendError, TaskFailedError, TaskRevokedError } from '../../errors/errors';
-import { PyFloat, type PyValue } from '../../serialization/py-values';
+import { createApp, type CeleryApp } from '../../../src/app/app';
+import type { TaskMeta } from '../../../src/backends/backend';
+import { BackendError, TaskFailedError, TaskRevokedError } from '../../../src/errors/errors';
+import { PyFloat, type PyValue } from '../../../src/serialization/py-values';
 import { startPythonWorker, type PythonWorker } from './python-worker';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';

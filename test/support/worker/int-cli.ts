@@ -1,4 +1,4 @@
-import { workerCommand } from '../../cli/worker';
+import { workerCommand } from '../../../src/cli/worker';
 
 /** `celery-wire worker` entry for integration tests (run under tsx, no build needed). */
 workerCommand(process.argv.slice(2), {

@@ -1,10 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { resolveConfig, type CeleryConfig } from '../../app/config';
-import { connectionsFor } from '../../cli/worker';
-import { tasks } from '../../conformance-app/index';
-import { Worker, type WorkerOptions } from '../worker';
+import { resolveConfig, type CeleryConfig } from '../../../src/config/config';
+import { connectionsFor } from '../../../src/cli/worker';
+import { tasks } from '../../../conformance/app/index';
+import { Worker, type WorkerOptions } from '../../../src/worker/worker';
 
 /** Repository root and the Python peer directory. */
 export const ROOT = resolve(__dirname, '..', '..', '..');
@@ -152,7 +152,7 @@ export function spawnWorker(
     process.execPath,
     [
       join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-      join(ROOT, 'src', 'worker', 'testing', 'int-cli.ts'),
+      join(ROOT, 'test', 'support', 'worker', 'int-cli.ts'),
       ...args,
     ],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
