@@ -13,7 +13,7 @@
 const L0 = '^src/(config|errors|util)/';
 const L1 = '^src/(serialization|protocol)/';
 const L2 = '^src/(brokers|backends)/';
-const L3 = '^src/(client|worker|canvas|events|control|beat|eager)/';
+const L3 = '^src/(client|worker|canvas|events|control|beat|eager|stubs)/';
 const L4 = '^src/app/';
 const ENTRY = '^src/(cli/|index\\.ts$|wire\\.ts$|testing\\.ts$)';
 
