@@ -59,6 +59,25 @@ export {
   type RetryOptions,
 } from './worker/exceptions';
 
+// Periodic tasks (Celery beat; RedBeat-compatible store with its leader lock).
+export {
+  Beat,
+  crontab,
+  every,
+  CrontabSchedule,
+  IntervalSchedule,
+  FileBeatStore,
+  RedBeatStore,
+  CrontabParseError,
+  type BeatOptions,
+  type BeatSender,
+  type BeatSchedule,
+  type BeatEntry,
+  type BeatStore,
+  type CrontabSpec,
+  type RedBeatOptions,
+} from './beat/index';
+
 // Python values in JavaScript.
 export {
   PyFloat,

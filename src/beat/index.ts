@@ -1,0 +1,13 @@
+export { Beat, type BeatOptions, type BeatSender, type BeatLogger } from './beat';
+export {
+  crontab,
+  every,
+  CrontabSchedule,
+  IntervalSchedule,
+  type BeatSchedule,
+  type CrontabSpec,
+} from './schedules';
+export { CrontabParseError } from './crontab-parser';
+export { FileBeatStore } from './file-store';
+export { RedBeatStore, type RedBeatOptions } from './redis-redbeat-store';
+export type { BeatEntry, BeatStore, BeatLock, BeatCandidate } from './store';
