@@ -17,6 +17,7 @@ export type { ApplyOptions } from './client/apply-options';
 export { AsyncResult, type GetOptions, type RevokeOptions } from './client/async-result';
 export { TaskHandle, type TaskDefaults } from './client/task-handle';
 export type { TaskMeta } from './backends/backend';
+export { EagerResult } from './eager/eager-result';
 
 // Canvas: signatures and workflows, across languages.
 export {

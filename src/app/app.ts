@@ -9,6 +9,11 @@ import type { PyValue } from '../serialization/py-values';
 import { anonNodename } from '../util/hostname';
 import { resolveConfig, type CeleryConfig } from '../config/config';
 import { createBackend, createBroker, profileOf } from './factories';
+import type { CanvasResult } from '../canvas/results';
+import type { OptValue, Signature } from '../canvas/signature';
+import { applySignatureEagerly } from '../eager/canvas';
+import { applyEagerly, type EagerHost } from '../eager/run-task';
+import { TaskRegistry, type TaskDefinition } from '../worker/task';
 
 /** Options of {@link createApp}: Celery settings (camelCase) plus injectable process state. */
 export interface AppOptions extends Partial<CeleryConfig> {
@@ -23,6 +28,8 @@ export interface AppOptions extends Partial<CeleryConfig> {
   /** Use these instead of building from the URLs (tests, sharing connections). */
   broker?: Broker;
   backend?: ResultBackend;
+  /** Tasks of this app (`@app.task`): what eager mode runs in process, by name. */
+  tasks?: Iterable<TaskDefinition>;
 }
 
 /**
@@ -33,13 +40,16 @@ export class CeleryApp {
   readonly config: CeleryConfig;
   readonly oid: string;
   readonly client: CeleryClient;
+  /** `app.tasks`: the registered TypeScript tasks (stand-ins for Python tasks in tests). */
+  readonly tasks: TaskRegistry;
   private brokerInstance: Broker | undefined;
   private backendInstance: ResultBackend | undefined;
   private connecting: Promise<Broker> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: AppOptions = {}) {
-    const { env, oid, origin, now, uuid, broker, backend, ...settings } = options;
+    const { env, oid, origin, now, uuid, broker, backend, tasks, ...settings } = options;
+    this.tasks = new TaskRegistry(tasks ?? []);
     this.config = resolveConfig(settings, env ?? process.env);
     this.oid = oid ?? randomUUID();
     this.brokerInstance = broker;
@@ -80,9 +90,40 @@ export class CeleryApp {
     return this.backendInstance;
   }
 
-  /** `app.send_task(name, args, kwargs, **options)`. */
+  /** Register a task (`@app.task`); returns it. */
+  register(def: TaskDefinition): TaskDefinition {
+    this.tasks.register(def);
+    return def;
+  }
+
+  /**
+   * `app.send_task(name, args, kwargs, **options)`. With `taskAlwaysEager` the registered task of
+   * that name runs in process instead (`Task.apply`, an `EagerResult`); unlike Celery's
+   * `send_task`, which ignores the setting, because a Node app calls Python tasks by name only.
+   */
   sendTask<R = PyValue>(name: string, opts: ApplyOptions = {}): Promise<AsyncResult<R>> {
+    if (this.config.taskAlwaysEager) return applyEagerly<R>(this.eagerHost(), name, opts);
     return this.client.sendTask<R>(name, opts);
+  }
+
+  private eagerHost(): EagerHost {
+    return {
+      config: this.config,
+      registry: this.tasks,
+      client: this.client,
+      backend: () => this.backend(),
+    };
+  }
+
+  /** Canvas under `taskAlwaysEager` (`sig.apply()`); `null` when the app is not eager. */
+  applyEagerly(
+    sig: Signature,
+    args: readonly PyValue[],
+    kwargs: Readonly<Record<string, PyValue>>,
+    options: Readonly<Record<string, OptValue>>,
+  ): Promise<CanvasResult> | null {
+    if (!this.config.taskAlwaysEager) return null;
+    return applySignatureEagerly(this.eagerHost(), sig, args, kwargs, options);
   }
 
   /** A typed handle on a (Python) task: `.delay()`, `.applyAsync()`, `.s()`. */
@@ -94,7 +135,7 @@ export class CeleryApp {
       defaults.priority === undefined && this.config.taskDefaultPriority !== null
         ? { ...defaults, priority: this.config.taskDefaultPriority }
         : defaults;
-    return new TaskHandle<A, R>(name, this.client, withPriority);
+    return new TaskHandle<A, R>(name, this, withPriority);
   }
 
   /** `app.AsyncResult(id)`. */

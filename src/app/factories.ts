@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { AmqpBroker } from '../brokers/amqp/amqp-broker';
 import type { Broker } from '../brokers/broker';
 import { RedisBroker } from '../brokers/redis/redis-broker';
+import { MemoryBroker, sharedBrokerState } from '../brokers/memory/memory-broker';
+import { isMemoryBackendUrl, isMemoryBrokerUrl } from '../brokers/memory/url';
+import { MemoryBackend, sharedResultStore } from '../backends/memory/memory-backend';
 import { parseBrokerUrl } from '../brokers/url';
 import type { BackendCommonOptions, ResultBackend } from '../backends/backend';
 import { DisabledBackend } from '../backends/disabled-backend';
@@ -23,6 +26,11 @@ export function profileOf(line: CeleryLine): CeleryProfileName {
  * Only the first URL of a `;`-separated failover list is used.
  */
 export function createBroker(config: CeleryConfig): Broker {
+  // `memory://`: kombu's in-process transport; every broker of the URL shares its queues.
+  if (isMemoryBrokerUrl(config.brokerUrl)) {
+    const u = config.brokerUrl.split(';')[0]?.trim() ?? 'memory://';
+    return new MemoryBroker({ url: u, state: sharedBrokerState(u) });
+  }
   const url = parseBrokerUrl(config.brokerUrl);
   if (url.transport === 'redis') {
     return new RedisBroker({
@@ -47,7 +55,6 @@ export function createBackend(
   broker: Broker,
   oid: string = randomUUID(),
 ): ResultBackend {
-  const url = parseBackendUrl(config.resultBackend);
   const common: BackendCommonOptions = {
     serializer: config.resultSerializer,
     accept: config.resultAcceptContent ?? config.acceptContent,
@@ -55,6 +62,12 @@ export function createBackend(
     extended: config.resultExtended,
     profile: profileOf(config.celeryLine),
   };
+  // `cache+memory://` (and bare `memory://`): one in-process store per URL.
+  if (isMemoryBackendUrl(config.resultBackend)) {
+    const store = sharedResultStore(config.resultBackend.trim());
+    return new MemoryBackend({ ...common, store });
+  }
+  const url = parseBackendUrl(config.resultBackend);
   switch (url.kind) {
     case 'redis':
       return new RedisBackend({ ...common, url: url.redis });

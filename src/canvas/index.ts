@@ -32,6 +32,16 @@ export {
 } from './worker-host';
 export { Signature, s, si, signature, type CanvasEnv, type OptValue } from './signature';
 
+/** An app that runs canvases in process under `taskAlwaysEager` (`null`: not eager). */
+export interface EagerCanvasApp {
+  applyEagerly(
+    sig: Signature,
+    args: readonly PyValue[],
+    kwargs: Readonly<Record<string, PyValue>>,
+    options: Readonly<Record<string, OptValue>>,
+  ): Promise<CanvasResult> | null;
+}
+
 /** Options of {@link applyCanvas}. */
 export interface ApplyCanvasOptions extends CanvasHostOptions {
   args?: readonly PyValue[];
@@ -47,9 +57,12 @@ export interface ApplyCanvasOptions extends CanvasHostOptions {
  */
 export async function applyCanvas(
   sig: Signature,
-  app: CanvasApp & { readonly client: ResultHost },
+  app: CanvasApp & { readonly client: ResultHost } & Partial<EagerCanvasApp>,
   o: ApplyCanvasOptions = {},
 ): Promise<CanvasResult> {
+  // `task_always_eager`: `apply_async` becomes `apply` (`_chain.apply_async`, `group.apply_async`).
+  const eager = app.applyEagerly?.(sig, o.args ?? [], o.kwargs ?? {}, o.options ?? {});
+  if (eager) return eager;
   const host = canvasHost(app, o);
   const ref = await applyAsync(sig, host, o.args ?? [], o.kwargs ?? {}, o.options ?? {});
   return bindResult(ref, app.client);

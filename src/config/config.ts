@@ -48,6 +48,12 @@ export interface CeleryConfig {
   /** `control_exchange` / `event_exchange`. */
   controlExchange: string;
   eventExchange: string;
+  /** `task_always_eager`: calls run registered tasks in process (`Task.apply`), nothing is sent. */
+  taskAlwaysEager: boolean;
+  /** `task_eager_propagates`: an eager task's exception is thrown by the call itself. */
+  taskEagerPropagates: boolean;
+  /** `task_store_eager_result`: eager runs also write their states to the result backend. */
+  taskStoreEagerResult: boolean;
 }
 
 /** Celery's defaults (`celery/app/defaults.py`), except where the environment says otherwise. */
@@ -83,6 +89,9 @@ export const DEFAULT_CONFIG: CeleryConfig = {
   visibilityTimeout: 3600,
   controlExchange: 'celery',
   eventExchange: 'celeryev',
+  taskAlwaysEager: false,
+  taskEagerPropagates: false,
+  taskStoreEagerResult: false,
 };
 
 /** Environment variables Celery itself reads (`celery/app/base.py`, `Celery.__init__`). */

@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'E_NOT_REGISTERED'
   | 'E_CHORD'
   | 'E_TASK_FAILED'
-  | 'E_CONFIG';
+  | 'E_CONFIG'
+  | 'E_SECURITY';
 
 /** Root of every error celery-wire throws. */
 export class CeleryError extends Error {
@@ -195,6 +196,18 @@ export class TaskRevokedError extends CeleryError {
     super('E_TASK_REVOKED', message, options);
     this.name = 'TaskRevokedError';
     this.taskId = options.taskId;
+  }
+}
+
+/**
+ * Signing or verifying a message failed (`celery.exceptions.SecurityError`): unsigned, badly
+ * signed, unknown or expired certificate, unusable key. Messages read like Celery's
+ * (`Unable to deserialize: …`, `Unknown certificate: …`, `Bad signature: …`).
+ */
+export class SecurityError extends CeleryError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('E_SECURITY', message, options);
+    this.name = 'SecurityError';
   }
 }
 
