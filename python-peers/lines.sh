@@ -1,7 +1,7 @@
 # Sourced by bootstrap.sh and generate-fixtures.sh: the Celery lines of lines.txt and their Python.
 # DEFAULT_LINES: what `bootstrap.sh` / `generate-fixtures.sh` build when CELERY_LINES is unset.
 LINES_FILE="$(dirname "${BASH_SOURCE[0]}")/lines.txt"
-DEFAULT_LINES="5.7 5.2"
+DEFAULT_LINES="all"
 
 # celery_lines <selection>: "" → DEFAULT_LINES; "all" → every line of lines.txt; else the given lines
 # (space or comma separated), each checked against lines.txt.
