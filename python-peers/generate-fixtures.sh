@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # One command: build the venvs, run the generator for every Celery line, write manifest.json.
 # Output: protocol-fixtures/celery-<line>/<kind>/<case>.json (old line directories are replaced).
+# CELERY_LINES="5.7 5.2" limits the lines (default: all of lines.txt).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 OUT="$ROOT/protocol-fixtures"
-LINES="${CELERY_LINES:-5.7 5.2}"
+# shellcheck source=lines.sh
+source "$HERE/lines.sh"
+LINES="$(celery_lines "${CELERY_LINES:-}")"   # default: every line of lines.txt
 export TZ=UTC PYTHONHASHSEED=0 LC_ALL=C.UTF-8 PYTHONDONTWRITEBYTECODE=1
 export PYTHONWARNINGS=ignore
 
-bash "$HERE/bootstrap.sh"
+CELERY_LINES="$LINES" bash "$HERE/bootstrap.sh"
 for line in $LINES; do
   dir="$OUT/celery-$line"
   tmp="$(mktemp -d)"
@@ -20,4 +23,5 @@ for line in $LINES; do
   chmod -R a+rX "$dir"
   echo "generate-fixtures: celery-$line: $(find "$dir" -name '*.json' | wc -l) cases"
 done
-python3 "$HERE/fixtures/manifest.py" "$OUT" $LINES
+# The manifest lists every line directory present, so regenerating a subset keeps the others.
+python3 "$HERE/fixtures/manifest.py" "$OUT" $(cd "$OUT" && ls -d celery-* | sed 's/^celery-//')

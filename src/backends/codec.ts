@@ -1,4 +1,5 @@
 import { BackendError, isCeleryError } from '../errors/errors';
+import { quirksOf } from '../protocol/line-quirks';
 import { getProfile, type CeleryProfileName } from '../protocol/profiles';
 import { parseResultMeta } from '../protocol/result-meta';
 import { decompress } from '../serialization/compression';
@@ -16,7 +17,7 @@ const MAGIC = new TextEncoder().encode('\x00celery-compressed\x00');
 
 /** kombu JSON dialect of a Celery line: `__type__` envelopes since kombu 5.3 only. */
 export function jsonDialectOf(profile: CeleryProfileName | undefined): JsonDialect {
-  return getProfile(profile).name === 'celery-5.7' ? 'kombu-5.3' : 'kombu-legacy';
+  return quirksOf(getProfile(profile)).taggedJson ? 'kombu-5.3' : 'kombu-legacy';
 }
 
 /** Serializer name/MIME → `[contentType, contentEncoding]`, as `Backend.content_type` fixes them. */

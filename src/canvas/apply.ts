@@ -1,4 +1,5 @@
 import { InvalidTaskError } from '../errors/errors';
+import { chordHeaderKwargs, quirksOf } from '../protocol/line-quirks';
 import { getProfile } from '../protocol/profiles';
 import type { PyValue } from '../serialization/py-values';
 import { freeze, freezeGroupTasks, prepareSteps } from './freeze';
@@ -188,7 +189,7 @@ async function applyGroup(
         const res = freeze(task, host, {
           groupId,
           rootId,
-          ...(isLegacyLine(host) ? {} : { groupIndex: index }),
+          ...(quirksOf(host.profile).groupIndex ? { groupIndex: index } : {}),
         });
         prepared.push({ sig: task, res });
       }
@@ -223,11 +224,7 @@ async function applyChord(
 ): Promise<ResultRef> {
   const legacy = isLegacyLine(host);
   const partialArgs = args.length > 0 && !c.immutable ? [...args, ...c.args] : c.args;
-  const ck = c.kwargs.kwargs;
-  const headerKwargs: Record<string, PyValue> = {
-    ...((ck ?? {}) as Record<string, PyValue>),
-    ...kwargs,
-  };
+  const headerKwargs = chordHeaderKwargs(host.profile, c.kwargs.kwargs as PyValue, kwargs);
   const opts: Opts = { ...options };
   const headerDelay: Opts = {};
   for (const k of ['countdown', 'eta']) {
@@ -274,7 +271,9 @@ async function applyChord(
   const bodyRes = freeze(
     body,
     host,
-    legacy ? { id: bodyTaskId, rootId } : { id: bodyTaskId, groupId, rootId },
+    quirksOf(host.profile).chordBodyGroupId
+      ? { id: bodyTaskId, groupId, rootId }
+      : { id: bodyTaskId, rootId },
   );
   if (!legacy) stripChordHeaderLinks(body);
   delete runOpts.chain;

@@ -1,8 +1,9 @@
-import type { PyValue } from '../serialization/py-values';
+import { isPyDict, type PyValue } from '../serialization/py-values';
 import { Chain, Chord, Group, maybeUnrollGroup } from './primitives';
 import { groupRef, taskRef, type ResultRef } from './result-ref';
 import { stripChordHeaderLinks } from './walk';
 import type { Signature } from './signature';
+import { chainedChordKwargs } from '../protocol/line-quirks';
 import {
   isLegacyLine,
   cloneOptions,
@@ -216,6 +217,9 @@ export function prepareSteps(
       continue;
     }
     if (p.clone) task = isFirst ? task.clone(p.args, p.kwargs) : task.clone();
+    // ≤5.1: `Signature.clone` rebuilds a chord through `_chord.from_dict`, one `kwargs` level deeper.
+    const inner = task instanceof Chord ? task.kwargs.kwargs : undefined;
+    if (p.clone && isPyDict(inner)) task.kwargs.kwargs = chainedChordKwargs(env.profile, inner);
     else if (isFirst) task.args = [...p.args, ...task.args];
     if (task instanceof Chain) {
       steps.push(...task.tasks);

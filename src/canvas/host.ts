@@ -4,6 +4,7 @@ import type { Broker } from '../brokers/broker';
 import { toTaskInput, type ApplyOptions } from '../client/apply-options';
 import type { ClientSettings } from '../client/client';
 import { routeTask, type ResolvedRoute } from '../client/router';
+import type { CeleryLine } from '../config/config';
 import { BackendError } from '../errors/errors';
 import type { CeleryProfileName } from '../protocol/profiles';
 import type { RawMessage } from '../protocol/raw-message';
@@ -135,7 +136,7 @@ export function splitOptions(options: Readonly<Record<string, PyValue>>): {
 
 /** The app surface a canvas host needs; `CeleryApp` satisfies it structurally. */
 export interface CanvasApp {
-  readonly config: ClientSettings & { celeryLine: '5.7' | '5.2' | '4.4' };
+  readonly config: ClientSettings & { celeryLine: CeleryLine };
   readonly oid: string;
   broker(): Promise<Broker>;
   backend(): Promise<ResultBackend>;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ResultBackend } from '../backends/backend';
 import type { PublishTarget } from '../brokers/broker';
 import type { ClientSettings } from '../client/client';
+import type { CeleryLine } from '../config/config';
 import { BackendError } from '../errors/errors';
 import type { TaskInput } from '../protocol/task-input';
 import { canvasTaskInput } from './host';
@@ -11,7 +12,7 @@ import type { CanvasRequest, ProgressionHost } from './progression';
 /** What a worker gives {@link workerCanvasHost}. */
 export interface WorkerCanvasOptions {
   /** The worker's settings (its `CeleryConfig` fits). */
-  config: ClientSettings & { celeryLine: '5.7' | '5.2' | '4.4' };
+  config: ClientSettings & { celeryLine: CeleryLine };
   /** `reply_to` of tasks the worker sends (`app.thread_oid`). */
   oid: string;
   /** The worker's publisher (`Worker.publishTask`). */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { resolveConfig, type CeleryConfig, type CeleryLine } from '../config/config';
+import { CELERY_LINES, resolveConfig, type CeleryConfig, type CeleryLine } from '../config/config';
 import type { ResultBackend } from '../backends/backend';
 import { parseBackendUrl } from '../backends/url';
 import type { Broker } from '../brokers/broker';
@@ -24,7 +24,7 @@ const USAGE = `usage: celery-wire worker --app PATH [options]
       --prefetch-multiplier N
       --without-control     do not consume the pidbox (no remote control)
       --visibility-timeout S Redis transport visibility_timeout in seconds (default 3600)
-      --celery-line 5.7|5.2 Celery line whose result format and json dialect to write (default 5.7)
+      --celery-line 4.4…5.7 Celery line whose result format and json dialect to write (default 5.7)
 `;
 
 interface WorkerArgs {
@@ -110,10 +110,11 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerArgs {
         break;
       case '--celery-line': {
         const line = value();
-        if (line !== '5.7' && line !== '5.2' && line !== '4.4') {
-          throw new Error(`--celery-line must be 5.7, 5.2 or 4.4, not ${line}`);
+        const known = CELERY_LINES.find((l) => l === line);
+        if (known === undefined) {
+          throw new Error(`--celery-line must be one of ${CELERY_LINES.join(', ')}, not ${line}`);
         }
-        a.celeryLine = line;
+        a.celeryLine = known;
         break;
       }
       default:

@@ -5,7 +5,20 @@ export type { JsonDialect } from './dialect';
 export type { RouteSpec, RouterFunction, TaskRoutes } from './routes';
 
 /** Celery header profile (see `src/protocol/profiles.ts`). */
-export type CeleryLine = '5.7' | '5.2' | '4.4';
+export type CeleryLine = '5.7' | '5.6' | '5.5' | '5.4' | '5.3' | '5.2' | '5.1' | '5.0' | '4.4';
+
+/** Every supported Celery line, newest first. */
+export const CELERY_LINES: readonly CeleryLine[] = [
+  '5.7',
+  '5.6',
+  '5.5',
+  '5.4',
+  '5.3',
+  '5.2',
+  '5.1',
+  '5.0',
+  '4.4',
+];
 
 /**
  * Application configuration. Names are Celery's settings in camelCase
@@ -41,7 +54,7 @@ export interface CeleryConfig {
   workerPrefetchMultiplier: number;
   /** Header profile of the Celery line the cluster runs; the newest by default. */
   celeryLine: CeleryLine;
-  /** JSON dialect; defaults from `celeryLine` (`kombu-legacy` for 5.2/4.4). */
+  /** JSON dialect; defaults from `celeryLine` (`kombu-legacy` for 4.4–5.2: kombu < 5.3). */
   jsonDialect: JsonDialect;
   /** Redis transport `visibility_timeout` (seconds). */
   visibilityTimeout: number;
@@ -106,13 +119,21 @@ export function configFromEnv(
   return out;
 }
 
+/** Lines pinned to kombu < 5.3, whose json has no `__type__` tags (`kombu/utils/json.py`). */
+const LEGACY_JSON_LINES: ReadonlySet<CeleryLine> = new Set<CeleryLine>([
+  '5.2',
+  '5.1',
+  '5.0',
+  '4.4',
+]);
+
 /** Merge user options over the environment over Celery's defaults. */
 export function resolveConfig(
   options: Partial<CeleryConfig> = {},
   env: Readonly<Record<string, string | undefined>> = {},
 ): CeleryConfig {
   const merged: CeleryConfig = { ...DEFAULT_CONFIG, ...configFromEnv(env), ...options };
-  if (options.jsonDialect === undefined && merged.celeryLine !== '5.7') {
+  if (options.jsonDialect === undefined && LEGACY_JSON_LINES.has(merged.celeryLine)) {
     merged.jsonDialect = 'kombu-legacy';
   }
   return merged;

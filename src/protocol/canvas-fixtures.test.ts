@@ -1,6 +1,6 @@
 import { isPyDict, type PyValue } from '../serialization/py-values';
-import { listFixtures, loadFixture } from '../../test/support/fixtures';
-import type { CeleryProfileName } from './profiles';
+import { fixtureDialect, listFixtures, loadFixture } from '../../test/support/fixtures';
+import { getProfile, type CeleryProfileName } from './profiles';
 import { decodeRedisEnvelope, encodeRedisEnvelope } from './redis-envelope';
 import {
   chainDict,
@@ -16,42 +16,58 @@ import {
 import { decodeTaskMessage, encodeTaskMessage } from './task-message';
 
 type Dict = Record<string, PyValue>;
-const add = (...args: PyValue[]): SignatureDict => signatureDict({ task: 'tasks.add', args });
-
-const constructs: Record<string, () => SignatureDict> = {
-  'sig-s': () => add(1, 2),
-  'sig-si': () => signatureDict({ task: 'tasks.add', args: [1, 2], immutable: true }),
-  'sig-kwargs': () => signatureDict({ task: 'tasks.add', kwargs: { x: 1 } }),
-  'sig-set': () =>
-    signatureDict({
-      task: 'tasks.add',
-      args: [1, 2],
-      options: { queue: 'py', countdown: 5, priority: 3 },
-    }),
-  chain: () => chainDict([add(1, 2), signatureDict({ task: 'tasks.mul', args: [3] })]),
-  group: () => groupDict([add(1, 2), add(3, 4)]),
-  chord: () => chordDict([add(1, 2)], signatureDict({ task: 'tasks.tsum' })),
-  chunks: () =>
-    chunksDict(
-      add(),
-      [
-        [1, 2],
-        [3, 4],
-        [5, 6],
-      ],
-      2,
-    ),
-  xmap: () =>
-    mapDict('xmap', add(), [
-      [1, 2],
-      [3, 4],
-    ]),
-  xstarmap: () =>
-    mapDict('xstarmap', add(), [
-      [1, 2],
-      [3, 4],
-    ]),
-};
+/** The constructs of `cases_canvas.py`; `cs`: the line's signatures carry `chord_size` (4.4/5.0). */
+function constructsFor(cs: boolean): Record<string, () => SignatureDict> {
+  const o = { withChordSize: cs };
+  const add = (...args: PyValue[]): SignatureDict =>
+    signatureDict({ ...o, task: 'tasks.add', args });
+  return {
+    'sig-s': () => add(1, 2),
+    'sig-si': () => signatureDict({ ...o, task: 'tasks.add', args: [1, 2], immutable: true }),
+    'sig-kwargs': () => signatureDict({ ...o, task: 'tasks.add', kwargs: { x: 1 } }),
+    'sig-set': () =>
+      signatureDict({
+        ...o,
+        task: 'tasks.add',
+        args: [1, 2],
+        options: { queue: 'py', countdown: 5, priority: 3 },
+      }),
+    chain: () => chainDict([add(1, 2), signatureDict({ ...o, task: 'tasks.mul', args: [3] })], o),
+    group: () => groupDict([add(1, 2), add(3, 4)], o),
+    chord: () => chordDict([add(1, 2)], signatureDict({ ...o, task: 'tasks.tsum' }), o),
+    chunks: () =>
+      chunksDict(
+        add(),
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        2,
+        o,
+      ),
+    xmap: () =>
+      mapDict(
+        'xmap',
+        add(),
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        o,
+      ),
+    xstarmap: () =>
+      mapDict(
+        'xstarmap',
+        add(),
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        o,
+      ),
+  };
+}
 
 const all = listFixtures('canvas').map(({ file, line }) => loadFixture(file, line));
 const dicts = all.filter((f) => f.meta.case.startsWith('dict-'));
@@ -59,7 +75,8 @@ const flows = all.filter((f) => !f.meta.case.startsWith('dict-'));
 
 describe('canvas signature dicts', () => {
   it.each(dicts.map((c) => [c.file, c] as const))('%s', (_f, fx) => {
-    const build = constructs[fx.input.construct as string];
+    const cs = getProfile(`celery-${fx.line}` as CeleryProfileName).signatureChordSize;
+    const build = constructsFor(cs)[fx.input.construct as string];
     expect(build).toBeDefined();
     const sig = (build as () => SignatureDict)();
     expect(sig).toEqual(fx.expected.signature);
@@ -70,6 +87,7 @@ describe('canvas signature dicts', () => {
       'options',
       'subtask_type',
       'immutable',
+      ...(cs ? ['chord_size'] : []),
     ]);
     expect(parseSignature(fx.expected.signature).task).toBe(sig.task);
   });
@@ -100,7 +118,7 @@ describe('canvas workflows: every published message decodes and re-encodes byte 
         kwargs: d.kwargs,
         protocol: d.protocol,
         profile: `celery-${fx.line}` as CeleryProfileName,
-        jsonDialect: fx.line === '5.2' ? 'kombu-legacy' : 'kombu-5.3',
+        jsonDialect: fixtureDialect(fx),
         eta: (h.eta ?? null) as string | null,
         expires: (h.expires ?? null) as string | null,
         groupId: (v1 ? h.taskset : h.group) as string | null,
@@ -124,7 +142,7 @@ describe('canvas workflows: every published message decodes and re-encodes byte 
     expect(Buffer.from(again.body).toString()).toBe(Buffer.from(env.message.body).toString());
     expect(
       encodeRedisEnvelope(again, env.deliveryInfo, env.deliveryTag, {
-        jsonDialect: fx.line === '5.2' ? 'kombu-legacy' : 'kombu-5.3',
+        jsonDialect: fixtureDialect(fx),
       }),
     ).toBe(redis.envelope);
   });

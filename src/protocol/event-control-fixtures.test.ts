@@ -6,6 +6,7 @@ import {
   listFixtures,
   loadFixture,
   toB64,
+  fixtureDialect,
   type FixtureCase,
 } from '../../test/support/fixtures';
 import {
@@ -27,8 +28,7 @@ import type { RawMessage } from './raw-message';
 import { encodeRedisEnvelope } from './redis-envelope';
 
 type Dict = Record<string, PyValue>;
-const dialect = (fx: FixtureCase): JsonDialect =>
-  fx.line === '5.2' ? 'kombu-legacy' : 'kombu-5.3';
+const dialect = (fx: FixtureCase): JsonDialect => fixtureDialect(fx);
 
 function sentBody(fx: FixtureCase): PyValue {
   return loads(fromB64(fx.expected.body_b64 as string), 'application/json', 'utf-8');

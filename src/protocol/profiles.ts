@@ -4,7 +4,16 @@
  * v4.4.7, v5.2.7 and v5.7.0; `celery/app/base.py`, `Celery.send_task`; `celery/backends/base.py`,
  * `Backend._get_result_meta`; `celery/canvas.py`, `Signature` (`chord_size` in 4.x/5.0).
  */
-export type CeleryProfileName = 'celery-5.7' | 'celery-5.2' | 'celery-4.4';
+export type CeleryProfileName =
+  | 'celery-5.7'
+  | 'celery-5.6'
+  | 'celery-5.5'
+  | 'celery-5.4'
+  | 'celery-5.3'
+  | 'celery-5.2'
+  | 'celery-5.1'
+  | 'celery-5.0'
+  | 'celery-4.4';
 
 /** What a profile changes on the wire. */
 export interface CeleryProfile {
@@ -67,11 +76,99 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     rpcFullMeta: true,
     floatUtcoffset: true,
   },
+  // 5.3–5.6: values from protocol-fixtures/celery-5.{3,4,5,6} (generated from 5.3.6, 5.4.0, 5.5.3,
+  // 5.6.3): the 5.3 stamping headers; aware `date_done` from 5.4.0; `ignore_result: False`,
+  // the 5-key RPC body and int `utcoffset` until 5.7.0.
+  'celery-5.6': {
+    name: 'celery-5.6',
+    headerKeys: [
+      ...BASE_KEYS,
+      'ignore_result',
+      'replaced_task_nesting',
+      'stamped_headers',
+      'stamps',
+    ],
+    expirationProperty: true,
+    signatureChordSize: false,
+    awareDateDone: true,
+    ignoreResultDefault: false,
+    rpcFullMeta: false,
+    floatUtcoffset: false,
+  },
+  'celery-5.5': {
+    name: 'celery-5.5',
+    headerKeys: [
+      ...BASE_KEYS,
+      'ignore_result',
+      'replaced_task_nesting',
+      'stamped_headers',
+      'stamps',
+    ],
+    expirationProperty: true,
+    signatureChordSize: false,
+    awareDateDone: true,
+    ignoreResultDefault: false,
+    rpcFullMeta: false,
+    floatUtcoffset: false,
+  },
+  'celery-5.4': {
+    name: 'celery-5.4',
+    headerKeys: [
+      ...BASE_KEYS,
+      'ignore_result',
+      'replaced_task_nesting',
+      'stamped_headers',
+      'stamps',
+    ],
+    expirationProperty: true,
+    signatureChordSize: false,
+    awareDateDone: true,
+    ignoreResultDefault: false,
+    rpcFullMeta: false,
+    floatUtcoffset: false,
+  },
+  'celery-5.3': {
+    name: 'celery-5.3',
+    headerKeys: [
+      ...BASE_KEYS,
+      'ignore_result',
+      'replaced_task_nesting',
+      'stamped_headers',
+      'stamps',
+    ],
+    expirationProperty: true,
+    signatureChordSize: false,
+    awareDateDone: false,
+    ignoreResultDefault: false,
+    rpcFullMeta: false,
+    floatUtcoffset: false,
+  },
   'celery-5.2': {
     name: 'celery-5.2',
     headerKeys: [...BASE_KEYS, 'ignore_result'],
     expirationProperty: true,
     signatureChordSize: false,
+    awareDateDone: false,
+    ignoreResultDefault: false,
+    rpcFullMeta: false,
+    floatUtcoffset: false,
+  },
+  // 5.1.2: `ignore_result` header, no AMQP `expiration` (added in 5.2.0); 5.0.5: as 4.4.7.
+  'celery-5.1': {
+    name: 'celery-5.1',
+    headerKeys: [...BASE_KEYS, 'ignore_result'],
+    expirationProperty: false,
+    signatureChordSize: false,
+    awareDateDone: false,
+    ignoreResultDefault: false,
+    rpcFullMeta: false,
+    floatUtcoffset: false,
+  },
+  'celery-5.0': {
+    name: 'celery-5.0',
+    headerKeys: [...BASE_KEYS],
+    expirationProperty: false,
+    signatureChordSize: true,
     awareDateDone: false,
     ignoreResultDefault: false,
     rpcFullMeta: false,
@@ -101,10 +198,13 @@ export function getProfile(p: CeleryProfileName | CeleryProfile | undefined): Ce
   return found;
 }
 
-/** The profile for a Celery version string such as `5.2.7` or `5.6.3`. */
+/** The profile for a Celery version string such as `5.2.7` or `5.6.3` (its line's profile). */
 export function profileForVersion(version: string): CeleryProfile {
   const [maj = 0, min = 0] = version.split('.').map((x) => Number.parseInt(x, 10));
-  if (maj > 5 || (maj === 5 && min >= 3)) return PROFILES['celery-5.7'];
-  if (maj === 5 && min >= 1) return PROFILES['celery-5.2'];
+  if (maj > 5 || (maj === 5 && min >= 7)) return PROFILES['celery-5.7'];
+  if (maj === 5) {
+    const found = (PROFILES as Partial<Record<string, CeleryProfile>>)[`celery-5.${min}`];
+    if (found) return found;
+  }
   return PROFILES['celery-4.4'];
 }

@@ -7,6 +7,7 @@ import {
   listFixtures,
   loadFixture,
   toB64,
+  fixtureDialect,
   type FixtureCase,
 } from '../../test/support/fixtures';
 import type { CeleryProfileName } from './profiles';
@@ -90,7 +91,7 @@ function toTaskInput(fx: FixtureCase): { input: TaskInput; env: EncodeEnv; opts:
     serializer: i.serializer as string,
     protocol: i.protocol === 1 ? 1 : 2,
     profile: `celery-${fx.line}` as CeleryProfileName,
-    jsonDialect: fx.line === '5.2' ? 'kombu-legacy' : 'kombu-5.3',
+    jsonDialect: fixtureDialect(fx),
   };
   if (typeof i.compression === 'string') input.compression = i.compression;
   if (typeof o.countdown === 'number') input.countdown = o.countdown;

@@ -4,6 +4,7 @@ import { renderMatrix, publishMatrix, type Cell } from './support/matrix';
 import { judge, type Observation } from './support/observe';
 import { runNodeToPython, type Transport } from './support/run-node-to-python';
 import { runPythonToNode } from './support/run-python-to-node';
+import { selectedLines, selectedTransports, type TransportKey } from './support/selection';
 import { startNode, startPython, type PeerWorker } from './support/workers';
 
 /**
@@ -14,12 +15,15 @@ import { startNode, startPython, type PeerWorker } from './support/workers';
  */
 const REDIS = process.env.CONFORMANCE_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
 const AMQP = process.env.CONFORMANCE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672//';
-const LINES = ['5.7', '5.2'] as const;
-const TRANSPORTS: Transport[] = [
-  { name: 'Redis / redis', brokerUrl: REDIS, resultBackend: REDIS },
-  { name: 'RabbitMQ / redis', brokerUrl: AMQP, resultBackend: REDIS },
-  { name: 'RabbitMQ / rpc', brokerUrl: AMQP, resultBackend: 'rpc://' },
-];
+const LINES = selectedLines(process.env.CONFORMANCE_LINES);
+const ALL_TRANSPORTS: Record<TransportKey, Transport> = {
+  redis: { name: 'Redis / redis', brokerUrl: REDIS, resultBackend: REDIS },
+  'amqp-redis': { name: 'RabbitMQ / redis', brokerUrl: AMQP, resultBackend: REDIS },
+  'amqp-rpc': { name: 'RabbitMQ / rpc', brokerUrl: AMQP, resultBackend: 'rpc://' },
+};
+const TRANSPORTS: Transport[] = selectedTransports(process.env.CONFORMANCE_TRANSPORTS).map(
+  (k) => ALL_TRANSPORTS[k],
+);
 const DIRECTIONS = ['Node → Python', 'Python → Node'] as const;
 const COLUMNS: [CaseContext['serializer'], 1 | 2][] = [
   ['json', 2],

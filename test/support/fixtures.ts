@@ -84,3 +84,8 @@ export function isLegacyKombu(kombuVersion: string): boolean {
   const [major = 0, minor = 0] = kombuVersion.split('.').map(Number);
   return major < 5 || (major === 5 && minor < 3);
 }
+
+/** The JSON dialect of the kombu that wrote a fixture: tagged from kombu 5.3, plain before. */
+export function fixtureDialect(fx: FixtureCase): 'kombu-legacy' | 'kombu-5.3' {
+  return isLegacyKombu(fx.meta.kombu) ? 'kombu-legacy' : 'kombu-5.3';
+}

@@ -20,7 +20,9 @@ function recorder(): { client: Redis; calls: Call[] } {
       if (prop === 'exec') {
         return () => {
           calls.push(...multi.ops);
-          return Promise.resolve(multi.ops.map((op) => [null, op[0] === 'zcount' ? 1 : null]));
+          return Promise.resolve(
+            multi.ops.map((op) => [null, op[0] === 'zcount' || op[0] === 'llen' ? 1 : null]),
+          );
         };
       }
       return (...a: unknown[]) => {
@@ -83,38 +85,43 @@ describe('Redis chord part return matches Celery', () => {
     expect(rest.slice(6)).toEqual(spec.args.map((a) => (typeof a === 'string' ? a : pyRepr(a))));
   });
 
-  it('5.2: the MULTI pipeline ZADD/ZCOUNT/GET/GET/EXPIRE×3', async () => {
-    const { input, commands } = fixture('5.2');
-    const { client, calls } = recorder();
-    const join = new RedisChordJoin({
-      client,
-      profile: 'celery-5.2',
-      serializer: 'json',
-      accept: ['json'],
-      expires: 86400,
-    });
-    await join.onChordPartReturn(
-      {
-        taskId: input.task_id as string,
-        groupId: input.group_id as string,
-        groupIndex: 0,
-        chord: { task: 'x' },
-      },
-      input.state as string,
-      input.result ?? null,
-      hooks,
-    );
-    const expected = commands.map((c) => {
-      if (c[0] === 'zadd') {
-        const [[member, score]] = Object.entries(c[2] as Record<string, PyValue>) as [
-          [string, PyValue],
-        ];
-        return ['zadd', c[1] as string, pyRepr(score), member];
-      }
-      return c.map((x) => (typeof x === 'number' || typeof x === 'string' ? x : pyRepr(x)));
-    });
-    expect(calls).toEqual(expected);
-  });
+  // 5.1–5.6: ZADD/ZCOUNT/GET .t/GET .s/EXPIRE×3; 5.0: no `.s` (size from the body signature);
+  // 4.4: RPUSH/LLEN (`result_chord_ordered` defaults to False there).
+  it.each(['5.6', '5.5', '5.4', '5.3', '5.2', '5.1', '5.0', '4.4'] as const)(
+    '%s: the MULTI pipeline Celery sends',
+    async (line) => {
+      const { input, commands } = fixture(line);
+      const { client, calls } = recorder();
+      const join = new RedisChordJoin({
+        client,
+        profile: `celery-${line}`,
+        serializer: 'json',
+        accept: ['json'],
+        expires: 86400,
+      });
+      await join.onChordPartReturn(
+        {
+          taskId: input.task_id as string,
+          groupId: input.group_id as string,
+          groupIndex: 0,
+          chord: { task: 'x', chord_size: input.chord_size ?? null },
+        },
+        input.state as string,
+        input.result ?? null,
+        hooks,
+      );
+      const expected = commands.map((c) => {
+        if (c[0] === 'zadd') {
+          const [[member, score]] = Object.entries(c[2] as Record<string, PyValue>) as [
+            [string, PyValue],
+          ];
+          return ['zadd', c[1] as string, pyRepr(score), member];
+        }
+        return c.map((x) => (typeof x === 'number' || typeof x === 'string' ? x : pyRepr(x)));
+      });
+      expect(calls).toEqual(expected);
+    },
+  );
 
   it('formats the dependency repr as Python does', () => {
     expect(

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { BackendError } from '../../errors/errors';
 import { chordKey, groupMetaKey } from '../../protocol/backend-keys';
 import { exceptionFromDict } from '../../protocol/exception';
+import { chordJoinSize, quirksOf } from '../../protocol/line-quirks';
 import type { CeleryProfileName } from '../../protocol/profiles';
 import { pyRepr } from '../../protocol/repr';
 import { EXCEPTION_STATES, PROPAGATE_STATES } from '../../protocol/states';
@@ -49,11 +50,15 @@ export class RedisChordJoin implements ChordJoin {
   private readonly legacy: boolean;
   private readonly chordExpires: number;
   private readonly ordered: boolean;
+  /** 4.4/5.0: no `.s` key; the size is the body signature's `chord_size`. */
+  private readonly sizeInBody: boolean;
 
   constructor(private readonly o: RedisChordJoinOptions) {
     this.legacy = o.profile !== 'celery-5.7';
     this.chordExpires = o.chordExpires ?? o.expires;
-    this.ordered = o.ordered ?? true;
+    // 4.4 joins in a list by default (`_chord_zset`: `result_chord_ordered` False); 5.0+ a ZSET.
+    this.ordered = o.ordered ?? quirksOf(o.profile).chordOrderedDefault;
+    this.sizeInBody = quirksOf(o.profile).chordSizeInBody;
   }
 
   private key(gid: string, suffix?: 'j' | 't' | 's' | 'd' | 'c'): string {
@@ -71,6 +76,8 @@ export class RedisChordJoin implements ChordJoin {
    * i.e. SETEX + PUBLISH of the size like any result document.
    */
   async setChordSize(groupId: string, size: number): Promise<void> {
+    // 4.4/5.0 have no `set_chord_size`: the size travels in the body signature.
+    if (this.sizeInBody) return;
     const skey = this.key(groupId, 's');
     const c = this.o.client;
     if (!this.legacy) {
@@ -198,7 +205,10 @@ export class RedisChordJoin implements ChordJoin {
     return raw.map((r) => this.unpack(r));
   }
 
-  /** Celery 5.1–5.2: one MULTI pipeline, then the completer (readycount == size) fires. */
+  /**
+   * Celery 4.4–5.6: one MULTI pipeline, then the completer (readycount == size) fires. 4.4/5.0 read
+   * no `.s` key (`callback['chord_size'] + totaldiff`) and delete only `.j`/`.t`.
+   */
   private async legacyPart(
     req: ChordPartRequest,
     jkey: string,
@@ -212,16 +222,23 @@ export class RedisChordJoin implements ChordJoin {
     const m = c.multi();
     if (this.ordered) m.zadd(jkey, score, encoded).zcount(jkey, '-inf', '+inf');
     else m.rpush(jkey, encoded).llen(jkey);
-    m.get(tkey).get(skey);
-    if (this.o.expires)
-      m.expire(jkey, this.o.expires).expire(tkey, this.o.expires).expire(skey, this.o.expires);
+    m.get(tkey);
+    if (!this.sizeInBody) m.get(skey);
+    if (this.o.expires) {
+      m.expire(jkey, this.o.expires).expire(tkey, this.o.expires);
+      if (!this.sizeInBody) m.expire(skey, this.o.expires);
+    }
     const res = await m.exec();
     if (res === null) throw new BackendError('chord part pipeline aborted');
     const readycount = Number(res[1]?.[1]);
     const totaldiff = Number(res[2]?.[1] ?? 0);
-    const size = res[3]?.[1] as string | null;
-    if (!size) return;
-    const total = Number(size) + totaldiff;
+    const size = chordJoinSize(
+      this.o.profile,
+      this.sizeInBody ? null : (res[3]?.[1] as string | null),
+      req.chord,
+    );
+    if (size === null) return;
+    const total = size + totaldiff;
     if (readycount !== total) return;
     let results: PyValue[];
     try {
@@ -241,7 +258,8 @@ export class RedisChordJoin implements ChordJoin {
         `Callback error: ${e instanceof Error ? e.message : String(e)}`,
       );
     } finally {
-      await c.multi().del(jkey).del(tkey).del(skey).exec();
+      if (this.sizeInBody) await c.multi().del(jkey).del(tkey).exec();
+      else await c.multi().del(jkey).del(tkey).del(skey).exec();
     }
   }
 }

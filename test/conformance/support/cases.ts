@@ -1,3 +1,5 @@
+import type { CeleryLine } from '../../../src/config/config';
+import { quirksOf } from '../../../src/protocol/line-quirks';
 import { PyDateTime, PyFloat, type PyValue } from '../../../src/serialization/py-values';
 
 /** What a case must produce, judged after deserialization on the caller's side. */
@@ -27,7 +29,7 @@ export interface ConformanceCase {
 export interface CaseContext {
   serializer: 'json' | 'msgpack' | 'yaml';
   protocol: 1 | 2;
-  line: '5.7' | '5.2';
+  line: CeleryLine;
   queue: string;
 }
 
@@ -129,8 +131,9 @@ export function casesFor(ctx: CaseContext): ConformanceCase[] {
       expect: { state: 'REVOKED' },
     },
   ];
-  // Bytes come back through the result backend, whose json cannot carry bytes before kombu 5.3.
-  if (ctx.serializer === 'msgpack' && ctx.line === '5.7') {
+  // Bytes come back through the result backend, whose json cannot carry bytes before kombu 5.3
+  // (lines 4.4–5.2).
+  if (ctx.serializer === 'msgpack' && quirksOf(`celery-${ctx.line}`).taggedJson) {
     const bytes = Uint8Array.from([0, 1, 254, 255]);
     cases.push({
       name: 'echo-bytes',
@@ -139,7 +142,7 @@ export function casesFor(ctx: CaseContext): ConformanceCase[] {
       expect: { state: 'SUCCESS', value: Buffer.from(bytes) },
     });
   }
-  if (ctx.serializer === 'json' && ctx.line === '5.7') {
+  if (ctx.serializer === 'json' && quirksOf(`celery-${ctx.line}`).taggedJson) {
     const when = new PyDateTime('2024-01-02T03:04:05.678901+00:00');
     cases.push({
       name: 'echo-datetime',

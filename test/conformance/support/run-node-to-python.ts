@@ -1,5 +1,4 @@
 import { createApp } from '../../../src/app/app';
-import type { CeleryLine } from '../../../src/config/config';
 import { TaskFailedError, TaskRevokedError, isCeleryError } from '../../../src/errors/errors';
 import type { PyValue } from '../../../src/serialization/py-values';
 import type { CaseContext, ConformanceCase } from './cases';
@@ -24,7 +23,7 @@ export async function runNodeToPython(
   const app = createApp({
     brokerUrl: t.brokerUrl,
     resultBackend: t.resultBackend,
-    celeryLine: ctx.line as CeleryLine,
+    celeryLine: ctx.line,
     taskSerializer: ctx.serializer,
     taskProtocol: ctx.protocol,
     acceptContent: ['json', 'msgpack', 'yaml'],

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { startPythonWorker, type PythonWorker } from '../../support/client/python-worker';
 import { startNodeWorker } from '../../support/node-worker';
 import type { Transport } from './run-node-to-python';
+import type { CeleryLine } from '../../../src/config/config';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -13,11 +14,7 @@ export interface PeerWorker {
 }
 
 /** A real Celery worker (python-peers/worker.sh) of the given line on one queue. */
-export function startPython(
-  line: '5.7' | '5.2',
-  t: Transport,
-  queue: string,
-): Promise<PythonWorker> {
+export function startPython(line: CeleryLine, t: Transport, queue: string): Promise<PythonWorker> {
   return startPythonWorker({
     line,
     brokerUrl: t.brokerUrl,
@@ -31,7 +28,7 @@ export function startPython(
  * celery-wire's own worker, started the way a user would: the built CLI with the TypeScript
  * conformance catalogue (`celery-wire worker --app … -Q …`).
  */
-export function startNode(line: '5.7' | '5.2', t: Transport, queue: string): Promise<PeerWorker> {
+export function startNode(line: CeleryLine, t: Transport, queue: string): Promise<PeerWorker> {
   const app = join(ROOT, 'conformance', 'app', 'index.ts');
   if (!existsSync(app)) throw new Error(`${app} missing: run \`npm run build\` first`);
   return startNodeWorker({

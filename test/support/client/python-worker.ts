@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import type { CeleryLine } from '../../../src/config/config';
 
 /** Options of {@link startPythonWorker}; names follow `python-peers/worker.sh`. */
 export interface PythonWorkerOptions {
-  line: '5.7' | '5.2';
+  line: CeleryLine;
   brokerUrl: string;
   resultBackend: string;
   queues: string;

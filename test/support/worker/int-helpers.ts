@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { resolveConfig, type CeleryConfig } from '../../../src/config/config';
+import { resolveConfig, type CeleryConfig, type CeleryLine } from '../../../src/config/config';
 import { connectionsFor } from '../../../src/cli/worker';
 import { tasks } from '../../../conformance/app/index';
 import { Worker, type WorkerOptions } from '../../../src/worker/worker';
@@ -20,7 +20,7 @@ export const REDIS_RESTORE_URL =
 export const AMQP_URL = process.env.WORKER_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672//';
 
 /** Python of a peer venv (`bash python-peers/bootstrap.sh`). */
-export function python(line: '5.7' | '5.2' = '5.7'): string {
+export function python(line: CeleryLine = '5.7'): string {
   return join(PEERS, `.venv-${line}`, 'bin', 'python');
 }
 
@@ -50,7 +50,7 @@ export function runPython<T>(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   input: unknown,
-  line: '5.7' | '5.2' = '5.7',
+  line: CeleryLine = '5.7',
   timeoutMs = 60_000,
 ): Promise<T> {
   return new Promise((res, rej) => {
@@ -110,7 +110,7 @@ export function produce(
   env: NodeJS.ProcessEnv,
   queue: string,
   cases: readonly PyCase[],
-  line: '5.7' | '5.2' = '5.7',
+  line: CeleryLine = '5.7',
   timeout = 10,
 ): Promise<Record<string, PyOutcome>> {
   return runPython(['-m', 'peer.worker_producer'], env, { queue, timeout, cases }, line);
