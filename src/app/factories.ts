@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AmqpBroker } from '../brokers/amqp/amqp-broker';
 import type { Broker } from '../brokers/broker';
 import { RedisBroker } from '../brokers/redis/redis-broker';
+import { SqsBroker } from '../brokers/sqs/sqs-broker';
 import { parseBrokerUrl } from '../brokers/url';
 import type { BackendCommonOptions, ResultBackend } from '../backends/backend';
 import { DisabledBackend } from '../backends/disabled-backend';
@@ -31,6 +32,15 @@ export function createBroker(config: CeleryConfig): Broker {
       visibilityTimeout: config.visibilityTimeout,
       // kombu ≥5.7 also keeps `_kombu.binding_permanent.*`; older lines never wrote it.
       permanentBindings: config.celeryLine === '5.7',
+    });
+  }
+  if (url.transport === 'sqs') {
+    return new SqsBroker({
+      url,
+      transportOptions: config.brokerTransportOptions,
+      line: config.celeryLine === '5.7' ? '5.7' : '5.2',
+      jsonDialect: config.jsonDialect,
+      env: process.env,
     });
   }
   return new AmqpBroker({ url });
