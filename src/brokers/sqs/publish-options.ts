@@ -29,5 +29,5 @@ export function propText(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (typeof v === 'boolean') return v ? 'True' : 'False';
-  return String(JSON.stringify(v));
+  return v === undefined ? '' : JSON.stringify(v);
 }
