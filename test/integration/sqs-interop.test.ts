@@ -94,7 +94,9 @@ describe.each(['5.7', '5.2'] as const)('SQS, Celery %s', (line) => {
     const queue = `ts.cat.${uid()}`;
     const worker = await nodeWorker(line, env, queue);
     try {
-      const names = Object.keys(FULL);
+      // Celery 5.2 does not put `ignore_result` in the message (5.3+ does), so `ignored` is a
+      // 5.7-only case, as in the Redis worker suite.
+      const names = Object.keys(FULL).filter((n) => line === '5.7' || n !== 'ignored');
       const out = await produce(line, env, queue, casesFor(names, `sqs-${line}-${uid()}`));
       const bad = names
         .map((n) => mismatch(n, Object.entries(out).find(([k]) => k.endsWith(`-${n}`))?.[1]))
@@ -181,7 +183,9 @@ describe.each(['5.7', '5.2'] as const)('SQS, Celery %s', (line) => {
         { id: crashId, task: 'conformance.crash_once', get_only: true },
         ...plain.map((p) => ({ id: p.id, task: p.task, get_only: true })),
       ];
-      const out = await produce(line, env, queue, cases, 60);
+      const out = await produce(line, env, queue, cases, 60).catch((e: unknown) => {
+        throw new Error(`${String(e)}\nfirst worker:\n${first.log()}\nsecond:\n${second.log()}`);
+      });
       expect(out[crashId]).toMatchObject({ state: 'SUCCESS', repr: "'survived'" });
       const lost = plain.filter((p, i) => out[p.id]?.repr !== String(i + 1));
       expect(lost).toEqual([]);
