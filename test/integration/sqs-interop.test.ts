@@ -1,4 +1,11 @@
-import { ListQueuesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../../src/app/app';
@@ -243,5 +250,126 @@ describe.each(['5.7', '5.2'] as const)('SQS, Celery %s', (line) => {
       'properties',
     ]);
     expect(shapes[0]?.di).toEqual({ exchange: '', routing_key: queue });
+  });
+});
+
+describe('SQS: FIFO queues, predefined queues, unreadable messages', () => {
+  it.each(['5.7', '5.2'] as const)(
+    'FIFO (Celery %s): both sides send MessageGroupId "default" and a deduplication id',
+    async (line) => {
+      const prefix = `cw-${uid()}-f-`;
+      const opts = options(prefix);
+      const env = sqsEnv(server.brokerUrl, opts);
+      const queue = `jobs.${uid()}.fifo`;
+      const worker = await nodeWorker(line, env, queue);
+      try {
+        const ids = [0, 1, 2].map((i) => ({
+          id: `fifo-${uid()}-${String(i)}`,
+          task: 'conformance.add',
+          args: [i, 10],
+        }));
+        const out = await produce(line, env, queue, ids);
+        expect(ids.map((c) => out[c.id]?.repr)).toEqual(['10', '11', '12']);
+      } finally {
+        await worker.stop();
+      }
+      // The SQS name keeps `.fifo` and translates the rest; Node's sends are accepted by SQS,
+      // which refuses FIFO sends without MessageGroupId/MessageDeduplicationId.
+      const [url] = await queueUrls(prefix);
+      expect(url?.endsWith(`${prefix}${queue.slice(0, -5).replace(/\./g, '-')}.fifo`)).toBe(true);
+      const app = createApp({
+        env: {},
+        brokerUrl: server.brokerUrl,
+        brokerTransportOptions: opts,
+        resultBackend: 'disabled',
+        celeryLine: line,
+      });
+      try {
+        await app.sendTask('conformance.add', { args: [1, 2], queue, ignoreResult: true });
+      } finally {
+        await app.close();
+      }
+      const r = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          WaitTimeSeconds: 2,
+          MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
+        }),
+      );
+      const attrs = r.Messages?.[0]?.Attributes;
+      if (attrs === undefined) {
+        const a = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }),
+        );
+        throw new Error(`nothing received: ${JSON.stringify(a.Attributes)}\n${worker.log()}`);
+      }
+      expect(attrs.MessageGroupId).toBe('default');
+      expect(attrs.MessageDeduplicationId).toMatch(/^[0-9a-f-]{36}$/);
+    },
+  );
+
+  it('predefined_queues: both sides use the given URL and never create queues', async () => {
+    const name = `predef-${uid()}`;
+    const created = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+    const url = created.QueueUrl ?? '';
+    const opts = {
+      ...options(''),
+      predefined_queues: {
+        [name]: { url, access_key_id: 'testkey', secret_access_key: 'testsecret' },
+      },
+    };
+    const env = sqsEnv(server.brokerUrl, opts);
+    const worker = await nodeWorker('5.7', env, name);
+    try {
+      const id = `pre-${uid()}`;
+      const out = await produce('5.7', env, name, [{ id, task: 'conformance.add', args: [4, 5] }]);
+      expect(out[id]?.repr).toBe('9');
+    } finally {
+      await worker.stop();
+    }
+    const app = createApp({
+      env: {},
+      brokerUrl: server.brokerUrl,
+      brokerTransportOptions: opts,
+      resultBackend: 'disabled',
+    });
+    try {
+      await expect(
+        app.sendTask('conformance.add', { args: [1, 2], queue: 'not-predefined' }),
+      ).rejects.toThrow(/must be defined in 'predefined_queues'/);
+    } finally {
+      await app.close();
+    }
+    expect(await queueUrls('not-predefined')).toEqual([]);
+  });
+
+  it('a body that is not a Celery message is reported and removed; the worker keeps consuming', async () => {
+    const prefix = `cw-${uid()}-b-`;
+    const env = sqsEnv(server.brokerUrl, options(prefix));
+    const queue = `bad.${uid()}`;
+    const worker = await nodeWorker('5.7', env, queue);
+    try {
+      const [url] = await queueUrls(prefix);
+      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'not a kombu message' }));
+      const id = `after-${uid()}`;
+      const out = await produce('5.7', env, queue, [
+        { id, task: 'conformance.add', args: [1, 1], options: { countdown: 1 } },
+      ]);
+      expect(out[id]?.repr).toBe('2');
+      expect(worker.log()).toMatch(/Received and deleted unknown message/);
+      // kombu 5.7 deletes a message rejected without requeue (no redrive policy).
+      const left = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      expect(left.Attributes).toMatchObject({
+        ApproximateNumberOfMessages: '0',
+        ApproximateNumberOfMessagesNotVisible: '0',
+      });
+    } finally {
+      await worker.stop();
+    }
   });
 });

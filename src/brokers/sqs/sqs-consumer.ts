@@ -146,7 +146,10 @@ export class SqsConsumer implements Consumer {
               ? { MessageAttributeNames: [...o.messageAttributeNames] }
               : {}),
           }),
-          { abortSignal: signal },
+          // Not cancelled with the consumer: a long poll abandoned on our side could still hand
+          // a message to the dead request, invisible until its visibility timeout. It finishes
+          // (≤ wait_time_seconds) and what it returns is released, as kombu 5.7 does.
+          { abortSignal: AbortSignal.timeout((o.waitTimeSeconds + 20) * 1000) },
         );
         messages = resp.Messages ?? [];
         this.status.ok();
