@@ -174,6 +174,15 @@ export const tasks: TaskDefinition[] = [
 export const config: Partial<CeleryConfig> = {
   acceptContent: ['json', 'msgpack', 'yaml'],
   resultAcceptContent: ['json', 'msgpack', 'yaml'],
+  // The same JSON the Python peer reads (python-peers/peer/app.py), e.g. SQS's queue_name_prefix.
+  ...(process.env.CELERY_BROKER_TRANSPORT_OPTIONS
+    ? {
+        brokerTransportOptions: JSON.parse(process.env.CELERY_BROKER_TRANSPORT_OPTIONS) as Record<
+          string,
+          unknown
+        >,
+      }
+    : {}),
 };
 
 export default tasks;

@@ -21,3 +21,7 @@ app.conf.update(
     task_send_sent_event=False,
     broker_connection_retry_on_startup=True,
 )
+# broker_transport_options as JSON (SQS tests: region, queue_name_prefix, visibility_timeout, …).
+if os.environ.get('CELERY_BROKER_TRANSPORT_OPTIONS'):
+    import json
+    app.conf.broker_transport_options = json.loads(os.environ['CELERY_BROKER_TRANSPORT_OPTIONS'])

@@ -5,6 +5,7 @@ import { RedisBroker } from '../brokers/redis/redis-broker';
 import { MemoryBroker, sharedBrokerState } from '../brokers/memory/memory-broker';
 import { isMemoryBackendUrl, isMemoryBrokerUrl } from '../brokers/memory/url';
 import { MemoryBackend, sharedResultStore } from '../backends/memory/memory-backend';
+import { SqsBroker } from '../brokers/sqs/sqs-broker';
 import { parseBrokerUrl } from '../brokers/url';
 import type { BackendCommonOptions, ResultBackend } from '../backends/backend';
 import { DisabledBackend } from '../backends/disabled-backend';
@@ -39,6 +40,15 @@ export function createBroker(config: CeleryConfig): Broker {
       visibilityTimeout: config.visibilityTimeout,
       // kombu ≥5.7 also keeps `_kombu.binding_permanent.*`; older lines never wrote it.
       permanentBindings: config.celeryLine === '5.7',
+    });
+  }
+  if (url.transport === 'sqs') {
+    return new SqsBroker({
+      url,
+      transportOptions: config.brokerTransportOptions,
+      line: config.celeryLine === '5.7' ? '5.7' : '5.2',
+      jsonDialect: config.jsonDialect,
+      env: process.env,
     });
   }
   return new AmqpBroker({ url });

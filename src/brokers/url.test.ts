@@ -118,8 +118,25 @@ describe('Redis URLs', () => {
 
 describe('misc', () => {
   it('rejects unknown schemes and bad ports', () => {
-    expect(() => parseBrokerUrl('sqs://')).toThrow(/unsupported/);
+    expect(() => parseBrokerUrl('zmq://')).toThrow(/unsupported/);
     expect(() => parseBrokerUrl('amqp://h:abc//')).toThrow(/Port/);
+  });
+
+  it('reads SQS credentials and endpoint as kombu does (conninfo.userid/password/hostname)', () => {
+    expect(parseBrokerUrl('sqs://')).toMatchObject({
+      transport: 'sqs',
+      username: undefined,
+      password: undefined,
+      hostname: undefined,
+    });
+    // Secrets with '/' or '+' must be percent-quoted, as for kombu's urlparse.
+    expect(parseBrokerUrl('SQS://AKIA:ab%2Fc%2B@127.0.0.1:9324')).toMatchObject({
+      transport: 'sqs',
+      username: 'AKIA',
+      password: 'ab/c+',
+      hostname: '127.0.0.1',
+      port: 9324,
+    });
   });
 
   it('urlToParts mirrors kombu url_to_parts', () => {

@@ -40,7 +40,24 @@ export interface RedisBrokerUrl {
   query: Record<string, string>;
 }
 
-export type BrokerUrl = AmqpBrokerUrl | RedisBrokerUrl;
+/**
+ * Amazon SQS (`sqs://`, `SQS://`): kombu reads only the credentials and an optional endpoint from
+ * the URL (`kombu/transport/SQS`, `Channel.sqs` uses `conninfo.userid/password`; `endpoint_url`
+ * is `http[s]://hostname[:port]` when a hostname is given). Everything else is a transport option.
+ */
+export interface SqsBrokerUrl {
+  transport: 'sqs';
+  scheme: string;
+  /** AWS access key id (`conninfo.userid`), percent-decoded; absent → the usual AWS sources. */
+  username: string | undefined;
+  password: string | undefined;
+  /** A custom endpoint host (moto, ElasticMQ, a VPC endpoint); absent → AWS for the region. */
+  hostname: string | undefined;
+  port: number | undefined;
+  query: Record<string, string>;
+}
+
+export type BrokerUrl = AmqpBrokerUrl | RedisBrokerUrl | SqsBrokerUrl;
 
 /** Raw parts, as kombu's `urlparts` named tuple (`None` → `undefined`). */
 export interface UrlParts {
@@ -237,6 +254,10 @@ function parseOne(url: string): BrokerUrl {
   }
   if (AMQP_SCHEMES.has(parts.scheme)) return parseAmqp(parts);
   if (REDIS_SCHEMES.has(parts.scheme)) return parseRedis(parts, false);
+  if (parts.scheme === 'sqs') {
+    const { username, password, hostname, port, query } = parts;
+    return { transport: 'sqs', scheme: 'sqs', username, password, hostname, port, query };
+  }
   throw configError(`unsupported broker transport ${parts.scheme}`);
 }
 

@@ -58,6 +58,11 @@ export interface CeleryConfig {
   jsonDialect: JsonDialect;
   /** Redis transport `visibility_timeout` (seconds). */
   visibilityTimeout: number;
+  /**
+   * `broker_transport_options`: kombu's snake_case keys as Python writes them (SQS: `region`,
+   * `queue_name_prefix`, `visibility_timeout`, `wait_time_seconds`, `predefined_queues`, …).
+   */
+  brokerTransportOptions: Readonly<Record<string, unknown>>;
   /** `control_exchange` / `event_exchange`. */
   controlExchange: string;
   eventExchange: string;
@@ -100,6 +105,7 @@ export const DEFAULT_CONFIG: CeleryConfig = {
   celeryLine: '5.7',
   jsonDialect: 'kombu-5.3',
   visibilityTimeout: 3600,
+  brokerTransportOptions: {},
   controlExchange: 'celery',
   eventExchange: 'celeryev',
   taskAlwaysEager: false,
