@@ -8,6 +8,7 @@ import { MemoryBackend, sharedResultStore } from '../backends/memory/memory-back
 import { SqsBroker } from '../brokers/sqs/sqs-broker';
 import { parseBrokerUrl } from '../brokers/url';
 import type { BackendCommonOptions, ResultBackend } from '../backends/backend';
+import { DatabaseBackend } from '../backends/database/database-backend';
 import { DisabledBackend } from '../backends/disabled-backend';
 import { RedisBackend } from '../backends/redis/redis-backend';
 import { RpcBackend } from '../backends/rpc/rpc-backend';
@@ -85,5 +86,14 @@ export function createBackend(
       return new RpcBackend({ ...common, broker, oid });
     case 'disabled':
       return new DisabledBackend();
+    case 'database':
+      return new DatabaseBackend({
+        ...common,
+        url: url.url.includes('://') ? url.url : (config.databaseUrl ?? ''),
+        ...(config.databaseTableNames ? { tableNames: config.databaseTableNames } : {}),
+        ...(config.databaseTableSchemas ? { tableSchemas: config.databaseTableSchemas } : {}),
+        shortLivedSessions: config.databaseShortLivedSessions === true,
+        createTablesAtSetup: config.databaseCreateTablesAtSetup === true,
+      });
   }
 }

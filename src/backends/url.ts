@@ -9,7 +9,8 @@ import { parseBrokerUrl, type RedisBrokerUrl } from '../brokers/url';
 export type BackendUrl =
   | { kind: 'redis'; url: string; redis: RedisBrokerUrl }
   | { kind: 'rpc'; url: string }
-  | { kind: 'disabled'; url: string };
+  | { kind: 'disabled'; url: string }
+  | { kind: 'database'; url: string };
 
 function configError(message: string): CeleryError {
   return new CeleryError('E_CONFIG', message);
@@ -35,6 +36,11 @@ export function parseBackendUrl(url: string | null | undefined): BackendUrl {
       return { kind: 'rpc', url: 'rpc://' };
     case 'disabled':
       return { kind: 'disabled', url: 'disabled://' };
+    // `db+postgresql://…` (`celery/app/backends.py`, `by_url`: `db` → `DatabaseBackend`);
+    // the bare alias `database` takes `database_url` (resolved by the caller).
+    case 'db':
+    case 'database':
+      return { kind: 'database', url: text };
     default:
       throw configError(`Unsupported result backend ${JSON.stringify(backend)} (${text})`);
   }

@@ -72,6 +72,17 @@ export interface CeleryConfig {
   taskEagerPropagates: boolean;
   /** `task_store_eager_result`: eager runs also write their states to the result backend. */
   taskStoreEagerResult: boolean;
+  /** `database_url`: used when `resultBackend` is the bare alias `database`. */
+  databaseUrl?: string;
+  /** `database_table_names` (`{task, group}`), `database_table_schemas` likewise. */
+  databaseTableNames?: Readonly<{ task?: string; group?: string }>;
+  databaseTableSchemas?: Readonly<{ task?: string; group?: string }>;
+  /** `database_short_lived_sessions` (default false). */
+  databaseShortLivedSessions?: boolean;
+  /** `database_create_tables_at_setup` (Celery 5.7; default: create on first use). */
+  databaseCreateTablesAtSetup?: boolean;
+  /** `result_chord_retry_interval`: `celery.chord_unlock`'s retry countdown (default 1.0 s). */
+  resultChordRetryInterval?: number;
 }
 
 /** Celery's defaults (`celery/app/defaults.py`), except where the environment says otherwise. */
