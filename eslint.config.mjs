@@ -13,6 +13,7 @@ export default tseslint.config(
       'protocol-fixtures/**',
       'bin/**',
       'eslint.config.mjs',
+      '.dependency-cruiser.cjs',
     ],
   },
   eslint.configs.recommended,
