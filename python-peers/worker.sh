@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start the conformance peer worker with real Celery.
-# Env: CELERY_LINE=5.7|5.2 (venv), CELERY_POOL=solo|prefork (default solo), CELERY_CONCURRENCY (prefork),
+# Env: CELERY_LINE=<line of lines.txt> (venv), CELERY_POOL=solo|prefork (default solo), CELERY_CONCURRENCY (prefork),
 #      CELERY_BROKER_URL, CELERY_RESULT_BACKEND, CELERY_TASK_SERIALIZER, CELERY_TASK_PROTOCOL,
 #      PY_QUEUES (default py,celery), PY_NODENAME (default py@%h), CELERY_VENV (override venv path).
 set -euo pipefail

@@ -2,6 +2,7 @@ import type { Delivery } from '../brokers/broker';
 import type { CeleryConfig } from '../config/config';
 import type { StoreRequest } from '../backends/backend';
 import type { DecodedTask } from '../protocol/task-decode';
+import { effectiveIgnoreResult } from '../protocol/line-quirks';
 import { argsRepr, kwargsRepr } from '../protocol/saferepr';
 import { isPyDict, type PyValue } from '../serialization/py-values';
 import type { TaskDefinition, TaskRequestInfo } from './task';
@@ -55,9 +56,12 @@ export class WorkerRequest {
     this.id = decoded.id;
     this.name = decoded.task;
     const opt = def.options;
-    const hdrIgnore = h.ignore_result;
-    this.ignoreResult =
-      typeof hdrIgnore === 'boolean' ? hdrIgnore : (opt.ignoreResult ?? config.taskIgnoreResult);
+    // The header wins on 5.6+ only; 5.1–5.5 producers always send `ignore_result: False`.
+    this.ignoreResult = effectiveIgnoreResult(
+      `celery-${config.celeryLine}`,
+      h.ignore_result,
+      opt.ignoreResult ?? config.taskIgnoreResult,
+    );
     this.storeErrors =
       !this.ignoreResult || (opt.storeErrorsEvenIfIgnored ?? config.taskStoreErrorsEvenIfIgnored);
     this.acksLate = opt.acksLate ?? config.taskAcksLate;
