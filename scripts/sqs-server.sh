@@ -24,7 +24,8 @@ case "${1:-}" in
     setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 < /dev/null &
     echo $! > "$STATE/$port.pid"
     for _ in $(seq 1 150); do
-      if curl -sf -o /dev/null "http://127.0.0.1:$port/moto-api/"; then
+      if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+        "http://127.0.0.1:$port/moto-api/" 2>/dev/null; then
         echo "$port"
         exit 0
       fi

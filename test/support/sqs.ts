@@ -26,8 +26,17 @@ function run(args: readonly string[], timeoutMs: number): Promise<string> {
   });
 }
 
-/** `scripts/sqs-server.sh start` (moto on a free 127.0.0.1 port). */
+/**
+ * Build the pinned SQS venvs if needed (`python-peers/bootstrap-sqs.sh`, a no-op when current),
+ * then `scripts/sqs-server.sh start` (moto on a free 127.0.0.1 port).
+ */
 export async function startSqsServer(): Promise<SqsServer> {
+  await new Promise<void>((res, rej) => {
+    execFile('bash', [join(PEERS, 'bootstrap-sqs.sh')], { timeout: 600_000 }, (err, _o, stderr) => {
+      if (err) rej(new Error(`bootstrap-sqs.sh: ${err.message}\n${stderr}`));
+      else res();
+    });
+  });
   const port = Number(await run(['start'], 300_000));
   return {
     port,

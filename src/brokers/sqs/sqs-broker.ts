@@ -18,7 +18,6 @@ import {
   type Broker,
   type BrokerCapabilities,
   type ConsumeOptions,
-  type Consumer,
   type DeliveryHandler,
   type PublishItem,
   type PublishTarget,
@@ -235,7 +234,7 @@ export class SqsBroker implements Broker, SqsSettler {
     queues: readonly string[],
     handler: DeliveryHandler,
     opts: ConsumeOptions = {},
-  ): Promise<Consumer> {
+  ): Promise<SqsConsumer> {
     await this.connect();
     for (const q of queues) await this.queues.urlFor(q);
     const c = new SqsConsumer(this.queues, handler, opts, this, this.status, queues);
