@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import {
   decodeDefinition,
   decodeMeta,
@@ -62,6 +62,19 @@ export class RedBeatStore implements BeatStore {
     // RedBeat prefixes a lock key that lacks the prefix.
     this.lockKey = lock === null ? null : lock.startsWith(this.prefix) ? lock : this.prefix + lock;
     this.timeZone = opts.timeZone ?? 'UTC';
+  }
+
+  /** A store on its own connection to `redbeat_redis_url`; `close()` ends it. */
+  static fromUrl(url: string, opts: RedBeatOptions = {}): RedBeatStore {
+    return new RedBeatStore(
+      new Redis(url, { lazyConnect: false, maxRetriesPerRequest: null }),
+      opts,
+    );
+  }
+
+  /** Close the connection (for stores made with {@link fromUrl}). */
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
   }
 
   key(name: string): string {

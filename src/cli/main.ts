@@ -8,6 +8,7 @@ commands:
   decode [FILE|-]   print what is really in one raw Celery message (Redis envelope or AMQP JSON)
   call TASK         send a task to a Celery worker and print its result
   worker            run a TypeScript worker (--app PATH -Q queues -c N -n name@host)
+  beat -A APP       send the app's periodic tasks, as celery beat (RedBeat-compatible)
   stubs -A APP      write TypeScript typed handles for a Python Celery app's tasks
 `;
 
@@ -35,6 +36,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return (await import('./call.js')).callCommand(rest, io);
     case 'worker':
       return (await import('./worker.js')).workerCommand(rest, io);
+    case 'beat':
+      return (await import('./beat.js')).beatCommand(rest, io);
     case 'stubs':
       return (await import('./stubs.js')).stubsCommand(rest, io);
     case undefined:

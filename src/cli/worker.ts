@@ -142,6 +142,7 @@ interface AppModule {
  */
 export async function loadAppModule(
   path: string,
+  opts: { requireTasks?: boolean } = {},
 ): Promise<{ tasks: TaskRegistry; config: Partial<CeleryConfig> }> {
   const full = resolve(path);
   if (!existsSync(full)) throw new Error(`app module not found: ${full}`);
@@ -166,9 +167,12 @@ export async function loadAppModule(
   const d = mod.default;
   const fromDefault = Array.isArray(d) || d instanceof TaskRegistry ? { tasks: d } : (d ?? {});
   const tasks = mod.tasks ?? fromDefault.tasks;
-  if (!tasks) throw new Error(`${path} exports no tasks (export const tasks = [defineTask(…)])`);
+  // A worker needs tasks; beat and call only read the module's config.
+  if (!tasks && opts.requireTasks !== false) {
+    throw new Error(`${path} exports no tasks (export const tasks = [defineTask(…)])`);
+  }
   return {
-    tasks: tasks instanceof TaskRegistry ? tasks : new TaskRegistry(tasks),
+    tasks: tasks instanceof TaskRegistry ? tasks : new TaskRegistry(tasks ?? []),
     config: mod.config ?? ('config' in fromDefault ? (fromDefault.config ?? {}) : {}),
   };
 }

@@ -4,6 +4,18 @@ import type { TaskRoutes } from './routes';
 export type { JsonDialect } from './dialect';
 export type { RouteSpec, RouterFunction, TaskRoutes } from './routes';
 
+/** One `beat_schedule` entry, with Celery's keys. */
+export interface BeatScheduleEntrySetting {
+  task: string;
+  /** Seconds, or a schedule made with celery-wire's `every(…)` / `crontab(…)`. */
+  schedule: number | { readonly kind: 'interval' | 'crontab' };
+  args?: readonly unknown[];
+  kwargs?: Readonly<Record<string, unknown>>;
+  /** `apply_async` options in Celery's snake_case (`queue`, `routing_key`, `priority`, …). */
+  options?: Readonly<Record<string, unknown>>;
+  relative?: boolean;
+}
+
 /** Celery header profile (see `src/protocol/profiles.ts`). */
 export type CeleryLine = '5.7' | '5.6' | '5.5' | '5.4' | '5.3' | '5.2' | '5.1' | '5.0' | '4.4';
 
@@ -65,6 +77,21 @@ export interface CeleryConfig {
   brokerTransportOptions: Readonly<Record<string, unknown>>;
   /** `control_exchange` / `event_exchange`. */
   controlExchange: string;
+  /** `beat_schedule`: periodic entries for `celery-wire beat` (see {@link BeatScheduleEntrySetting}). */
+  beatSchedule?: Readonly<Record<string, BeatScheduleEntrySetting>>;
+  /** `beat_scheduler`: `redbeat.RedBeatScheduler` (or `redbeat`) for the RedBeat store; else a file. */
+  beatScheduler?: string;
+  /** `beat_max_loop_interval` in seconds (Celery's default 300). */
+  beatMaxLoopInterval?: number;
+  /** `beat_schedule_filename`: where the default scheduler keeps last runs (JSON, not shelve). */
+  beatScheduleFilename?: string;
+  /** RedBeat's `redbeat_redis_url` (default: `brokerUrl`), `redbeat_key_prefix`, `redbeat_lock_key`, `redbeat_lock_timeout`. */
+  redbeatRedisUrl?: string;
+  redbeatKeyPrefix?: string;
+  redbeatLockKey?: string | null;
+  redbeatLockTimeout?: number;
+  /** `timezone`: the zone crontab entries are read in (Celery's default: UTC). */
+  timezone?: string;
   eventExchange: string;
   /** `task_always_eager`: calls run registered tasks in process (`Task.apply`), nothing is sent. */
   taskAlwaysEager: boolean;
