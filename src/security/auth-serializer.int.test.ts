@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { makeIdentity, makeStore, type TestIdentity } from '../../test/support/security-keys';
 import { AUTH_CONTENT_ENCODING, AUTH_CONTENT_TYPE, SecureSerializer } from './auth-serializer';
 import { CertStore, Certificate, PrivateKey } from './certificate';
+import { encodeTaskMessage } from '../protocol/task-message';
+import { signMessage } from './setup';
 
 const ROOT = join(__dirname, '..', '..');
 const PEER = join(ROOT, 'python-peers', 'peer', 'auth_peer.py');
@@ -66,6 +68,20 @@ describe('auth serializer interop with Celery 5.7', () => {
       AUTH_CONTENT_ENCODING,
     ]);
     expect(verifier().deserialize(p.body)).toEqual(VALUE);
+  });
+
+  it('a task message signed by signMessage decodes in Python to the task body tuple', () => {
+    const raw = encodeTaskMessage(
+      { task: 't.add', id: 'id-int', args: [2, 3], kwargs: { z: 'é' } },
+      { now: new Date('2026-01-02T03:04:05Z'), origin: 'gen1@h', replyTo: 'r' },
+    );
+    const r = pyLoads(signMessage(raw, signer(alice)).body);
+    expect(r.rc).toBe(0);
+    expect(JSON.parse(r.out)).toEqual([
+      [2, 3],
+      { z: 'é' },
+      { callbacks: null, errbacks: null, chain: null, chord: null },
+    ]);
   });
 
   it('sha512 both ways', () => {
