@@ -3,7 +3,7 @@
 Run with python-peers/.venv-5.7-security (bootstrap-security.sh: Celery 5.7 + cryptography).
 
     auth_peer.py dumps KEY CERT DIGEST   < json      -> content_type, content_encoding, body
-    auth_peer.py loads STORE DIGEST      < body      -> json of the value, or SecurityError (rc 2)
+    auth_peer.py loads STORE DIGEST      < body      -> json of the value, or the refusal (rc 2)
 
 Both go through kombu's serializer registry after celery.security.serialization.register_auth,
 i.e. exactly what a task message body is under task_serializer='auth'.
@@ -11,6 +11,7 @@ i.e. exactly what a task message body is under task_serializer='auth'.
 import json
 import sys
 
+from kombu.exceptions import DecodeError
 from kombu.serialization import dumps, loads
 
 from celery.exceptions import SecurityError
@@ -32,8 +33,9 @@ def main():
         try:
             value = loads(sys.stdin.buffer.read(), 'application/data', 'utf-8',
                           accept=['application/data'])
-        except SecurityError as exc:
-            print(f'SecurityError: {exc}')
+        except (SecurityError, DecodeError) as exc:
+            # kombu's loads re-raises the serializer's SecurityError as DecodeError (same text).
+            print(f'{type(exc).__name__}: {exc}')
             sys.exit(2)
         json.dump(value, sys.stdout)
     else:

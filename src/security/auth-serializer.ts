@@ -89,40 +89,45 @@ export class SecureSerializer {
 
   /** `serialize(data)`: the ASCII (base64) body of an `auth` message. */
   serialize(data: PyValue): Uint8Array {
-    const { key, cert } = this.o;
-    if (!key || !cert) throw new SecurityError('Unable to serialize: no security_key/certificate');
     let inner;
     try {
       inner = dumps(data, this.serializer, this.o.dumpsOptions);
     } catch (e) {
       throw new SecurityError(`Unable to serialize: ${String(e)}`, { cause: e });
     }
-    const signature = key.sign(inner.body, this.digest);
+    return this.packSigned(inner.body, inner.contentType, inner.contentEncoding);
+  }
+
+  /** `_pack` of an already serialized body, signed with the key (`PrivateKey.sign`). */
+  packSigned(body: Uint8Array, contentType: string, contentEncoding: string): Uint8Array {
+    const { key, cert } = this.o;
+    if (!key || !cert) throw new SecurityError('Unable to serialize: no security_key/certificate');
+    const signature = key.sign(body, this.digest);
     const fields = concat([
       enc.encode(b64(enc.encode(cert.id()))),
       SEP,
       enc.encode(b64(signature)),
       SEP,
-      enc.encode(inner.contentType),
+      enc.encode(contentType),
       SEP,
-      enc.encode(inner.contentEncoding),
+      enc.encode(contentEncoding),
       SEP,
-      inner.body,
+      body,
     ]);
     return enc.encode(b64(fields));
   }
 
   /**
-   * `deserialize(data)`: verify against the signer's certificate in the store, then decode the
-   * inner body (`loads(..., force=True)`: the inner type needs no `accept_content` entry).
-   * Everything that fails is a {@link SecurityError}; nothing is decoded before verification.
+   * `_unpack` + `Certificate.verify`: the inner body and its content type, once the signature
+   * checked out against the signer's certificate in the store. Nothing is decoded before that.
    */
-  deserialize(payload: Uint8Array | string): PyValue {
+  unpackVerified(payload: Uint8Array | string): {
+    body: Uint8Array;
+    contentType: string;
+    contentEncoding: string;
+  } {
     const store = this.o.certStore;
     if (!store) throw new SecurityError('Unable to deserialize: no security_cert_store');
-    let contentType: string;
-    let contentEncoding: string;
-    let body: Uint8Array;
     try {
       const v = split5(unb64(payload));
       if (v.length < 5) throw new SecurityError('not enough values to unpack');
@@ -136,15 +141,23 @@ export class SecureSerializer {
       store
         .get(dec.decode(unb64(signer)))
         .verify(b, unb64(signature), this.digest, (this.o.now ?? (() => new Date()))());
-      contentType = dec.decode(ct);
-      contentEncoding = dec.decode(ce);
-      body = b;
+      return { body: b, contentType: dec.decode(ct), contentEncoding: dec.decode(ce) };
     } catch (e) {
       throw new SecurityError(
         `Unable to deserialize: ${e instanceof Error ? e.message : String(e)}`,
         { cause: e },
       );
     }
-    return loads(body, contentType, contentEncoding, { accept: [contentType] });
+  }
+
+  /**
+   * `deserialize(data)`: verify, then decode the inner body (`loads(..., force=True)`: the inner
+   * type needs no `accept_content` entry). Every failure is a {@link SecurityError}.
+   */
+  deserialize(payload: Uint8Array | string): PyValue {
+    const inner = this.unpackVerified(payload);
+    return loads(inner.body, inner.contentType, inner.contentEncoding, {
+      accept: [inner.contentType],
+    });
   }
 }
