@@ -1,6 +1,8 @@
 import { InvalidTaskError } from '../errors/errors';
 import { chordHeaderKwargs, quirksOf } from '../protocol/line-quirks';
 import { getProfile } from '../protocol/profiles';
+import { resultTuple } from '../protocol/result-meta';
+import { fallbackChordUnlock } from './chord-unlock';
 import type { PyValue } from '../serialization/py-values';
 import { freeze, freezeGroupTasks, prepareSteps } from './freeze';
 import { addBodyCallbacks, descend, stripChordHeaderLinks } from './walk';
@@ -37,6 +39,8 @@ export interface CanvasHost extends CanvasEnv {
   setChordSize(groupId: string, size: number): Promise<void>;
   /** `backend.ensure_chords_allowed()`: rejects where the backend cannot join (rpc). */
   ensureChordsAllowed(): Promise<void>;
+  /** True when the backend has no native join: chords go through `celery.chord_unlock`. */
+  usesChordUnlock?(): Promise<boolean>;
 }
 
 type Opts = Record<string, OptValue>;
@@ -283,6 +287,11 @@ async function applyChord(
   const { results } = freezeGroupTasks(header, host, { groupId, chord: body, rootId });
   let headerResult: ResultRef;
   if (header.tasks.length > 0) {
+    // `BaseBackend.apply_chord` → `fallback_chord_unlock`, published before the header.
+    if ((await host.usesChordUnlock?.()) === true) {
+      const tuples = results.map((r) => resultTuple(r.id));
+      await fallbackChordUnlock(host, groupId, body, tuples);
+    }
     headerResult = await applyGroup(header, host, partialArgs, headerKwargs, {
       ...runOpts,
       ...headerDelay,

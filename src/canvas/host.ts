@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { usesChordUnlock } from './chord-unlock';
 import type { ResultBackend } from '../backends/backend';
 import type { Broker } from '../brokers/broker';
 import { toTaskInput, type ApplyOptions } from '../client/apply-options';
@@ -239,13 +240,18 @@ export function canvasHost(app: CanvasApp, o: CanvasHostOptions = {}): CanvasHos
       ]);
     },
     async setChordSize(groupId, size) {
-      const join = (await app.backend()).chordJoin;
+      const b = await app.backend();
+      const join = b.chordJoin;
+      if (!join && usesChordUnlock(b)) return; // `BaseBackend.set_chord_size`: a no-op
       if (!join) throw new BackendError('result backend cannot join chords');
       await join.setChordSize(groupId, size);
     },
+    async usesChordUnlock() {
+      return usesChordUnlock(await app.backend());
+    },
     async ensureChordsAllowed() {
       const b = await app.backend();
-      if (b.chordJoin) return;
+      if (b.chordJoin || usesChordUnlock(b)) return;
       // `RPCBackend.ensure_chords_allowed` (`celery/backends/rpc.py`) and
       // `DisabledBackend.ensure_chords_allowed` (`E_CHORD_NO_BACKEND`): Celery's NotImplementedError.
       throw new BackendError(

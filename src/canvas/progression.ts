@@ -6,6 +6,7 @@ import type { SignatureDict } from '../protocol/signature';
 import { FAILURE, PROPAGATE_STATES } from '../protocol/states';
 import { isPyDict, type PyValue } from '../serialization/py-values';
 import { applyAsync, type CanvasHost } from './apply';
+import { usesChordUnlock } from './chord-unlock';
 import { Group } from './primitives';
 import type { ResultRef } from './result-ref';
 import { Signature, signatureList } from './signature';
@@ -211,6 +212,8 @@ export async function chordPartReturn(
 ): Promise<void> {
   if (req.chord === null || !req.groupId) return;
   const join = host.backend.chordJoin;
+  // `BaseBackend.on_chord_part_return` is a no-op: `celery.chord_unlock` polls instead.
+  if (!join && usesChordUnlock(host.backend)) return;
   if (!join) {
     // rpc/disabled: Celery refuses chords up front (`ensure_chords_allowed`); nothing can join.
     throw new BackendError('this result backend has no chord support (no native join)');

@@ -5,6 +5,7 @@ import type { ClientSettings } from '../client/client';
 import type { CeleryLine } from '../config/config';
 import { BackendError } from '../errors/errors';
 import type { TaskInput } from '../protocol/task-input';
+import { usesChordUnlock } from './chord-unlock';
 import { canvasTaskInput } from './host';
 import type { PyValue } from '../serialization/py-values';
 import type { CanvasRequest, ProgressionHost } from './progression';
@@ -46,11 +47,15 @@ export function workerCanvasHost(
     },
     async setChordSize(groupId, size) {
       const join = o.backend?.chordJoin;
+      if (!join && usesChordUnlock(o.backend)) return;
       if (!join) throw new BackendError('result backend cannot join chords');
       await join.setChordSize(groupId, size);
     },
+    usesChordUnlock() {
+      return Promise.resolve(usesChordUnlock(o.backend));
+    },
     ensureChordsAllowed() {
-      if (o.backend?.chordJoin) return Promise.resolve();
+      if (o.backend?.chordJoin || usesChordUnlock(o.backend)) return Promise.resolve();
       return Promise.reject(new BackendError('this result backend does not support chords'));
     },
   };

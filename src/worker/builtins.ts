@@ -1,5 +1,7 @@
 import { isPyDict, type PyValue } from '../serialization/py-values';
+import type { ProgressionHost } from '../canvas/progression';
 import { bindArgs } from './bind-args';
+import { chordUnlockTask } from './chord-unlock';
 import { NotRegistered, PythonError } from './exceptions';
 import { defineTask, type TaskContext, type TaskDefinition, type TaskRegistry } from './task';
 
@@ -38,8 +40,13 @@ function items(it: PyValue): readonly PyValue[] {
  * `add_map_task`/`add_starmap_task`): apply a local task to every item and return the list. They
  * are what `task.map(it)`, `task.starmap(it)` and each chunk of `task.chunks(it, n)` send.
  */
-export function builtinTasks(registry: TaskRegistry): TaskDefinition[] {
+export function builtinTasks(
+  registry: TaskRegistry,
+  chord?: { host: () => ProgressionHost | null; retryInterval: number },
+): TaskDefinition[] {
   return [
+    // `celery.chord_unlock` for backends without a native join (chord-unlock.ts).
+    ...(chord ? [chordUnlockTask(chord.host, chord.retryInterval)] : []),
     defineTask(
       'celery.map',
       async (ctx: TaskContext, task: PyValue, it: PyValue) => {

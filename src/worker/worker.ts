@@ -15,6 +15,8 @@ import { anonNodename, workerNodename } from '../util/hostname';
 import { WorkerControl } from './control-target';
 import { Dispatcher, type WorkerLogger } from './dispatch';
 import { RevokedSet, newCounters, type WorkerCounters } from './state';
+import { workerCanvasHost } from '../canvas/worker-host';
+import type { ProgressionHost } from '../canvas/progression';
 import { builtinTasks } from './builtins';
 import { TaskRegistry, type TaskDefinition } from './task';
 
@@ -82,7 +84,16 @@ export class Worker {
     this.config = resolveConfig(opts.config ?? {});
     this.registry = opts.tasks instanceof TaskRegistry ? opts.tasks : new TaskRegistry(opts.tasks);
     // Celery registers its built-in canvas helpers in every app; user tasks of the same name win.
-    for (const b of builtinTasks(this.registry)) {
+    const chordHost = workerCanvasHost({
+      config: this.config,
+      oid: '',
+      publish: (input, target) => this.publishTask(input, target),
+      backend: opts.backend,
+    });
+    const withBackend = (): ProgressionHost | null =>
+      chordHost.backend ? { ...chordHost, backend: chordHost.backend } : null;
+    const chord = { host: withBackend, retryInterval: this.config.resultChordRetryInterval ?? 1 };
+    for (const b of builtinTasks(this.registry, chord)) {
       if (this.registry.get(b.name) === undefined) this.registry.register(b);
     }
     this.hostname = workerNodename(opts.hostname ?? 'celery@%h', osHostname());
