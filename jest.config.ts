@@ -15,6 +15,7 @@ const common = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^celery-wire$': '<rootDir>/src/index.ts',
     '^celery-wire/wire$': '<rootDir>/src/wire.ts',
+    '^celery-wire/testing$': '<rootDir>/src/testing.ts',
   },
 } satisfies Config;
 

@@ -4,8 +4,8 @@
  * In an application the imports are `'celery-wire'` and `'celery-wire/testing'`; this copy runs
  * in the project's unit suite from the sources.
  */
-import { applyCanvas, chain, createApp, defineTask, s, type CeleryApp } from '../../src/index';
-import { createTestApp, startWorker, type TestWorker } from '../../src/testing';
+import { applyCanvas, chain, createApp, defineTask, s, type CeleryApp } from 'celery-wire';
+import { createTestApp, startWorker, type TestWorker } from 'celery-wire/testing';
 
 // --- the code under test: it only knows the Python task names ------------------------------
 async function orderTotal(app: CeleryApp, prices: number[]): Promise<number> {
