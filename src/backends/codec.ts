@@ -16,7 +16,7 @@ const MAGIC = new TextEncoder().encode('\x00celery-compressed\x00');
 
 /** kombu JSON dialect of a Celery line: `__type__` envelopes since kombu 5.3 only. */
 export function jsonDialectOf(profile: CeleryProfileName | undefined): JsonDialect {
-  return getProfile(profile).name === 'celery-5.7' ? 'kombu-5.3' : 'kombu-legacy';
+  return getProfile(profile).jsonDialect;
 }
 
 /** Serializer name/MIME → `[contentType, contentEncoding]`, as `Backend.content_type` fixes them. */

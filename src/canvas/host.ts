@@ -1,3 +1,4 @@
+import type { CeleryLine } from '../config/config';
 import { randomUUID } from 'node:crypto';
 import type { ResultBackend } from '../backends/backend';
 import type { Broker } from '../brokers/broker';
@@ -135,7 +136,7 @@ export function splitOptions(options: Readonly<Record<string, PyValue>>): {
 
 /** The app surface a canvas host needs; `CeleryApp` satisfies it structurally. */
 export interface CanvasApp {
-  readonly config: ClientSettings & { celeryLine: '5.7' | '5.2' | '4.4' };
+  readonly config: ClientSettings & { celeryLine: CeleryLine };
   readonly oid: string;
   broker(): Promise<Broker>;
   backend(): Promise<ResultBackend>;

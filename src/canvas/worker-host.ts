@@ -1,3 +1,4 @@
+import type { CeleryLine } from '../config/config';
 import { randomUUID } from 'node:crypto';
 import type { ResultBackend } from '../backends/backend';
 import type { PublishTarget } from '../brokers/broker';
@@ -11,7 +12,7 @@ import type { CanvasRequest, ProgressionHost } from './progression';
 /** What a worker gives {@link workerCanvasHost}. */
 export interface WorkerCanvasOptions {
   /** The worker's settings (its `CeleryConfig` fits). */
-  config: ClientSettings & { celeryLine: '5.7' | '5.2' | '4.4' };
+  config: ClientSettings & { celeryLine: CeleryLine };
   /** `reply_to` of tasks the worker sends (`app.thread_oid`). */
   oid: string;
   /** The worker's publisher (`Worker.publishTask`). */

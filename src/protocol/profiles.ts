@@ -29,6 +29,28 @@ export interface CeleryProfile {
   rpcFullMeta: boolean;
   /** Events carry `utcoffset` as a float in hours (`celery/utils/time.py`, `utcoffset`, true division in 5.7.0); an int before. */
   floatUtcoffset: boolean;
+  /** kombu JSON dialect: `__type__` envelopes since kombu 5.3 (`kombu/utils/json.py`), plain before. */
+  jsonDialect: 'kombu-5.3' | 'kombu-legacy';
+  /** The RPC reply queue is declared `durable=True` (Celery 5.7.0, `ResultConsumer`), `False` before. */
+  rpcDurableReplyQueue: boolean;
+  /** Canvases freeze and apply the pre-5.3 way (`celery/canvas.py` at v5.2.7; see `src/canvas`). */
+  legacyCanvas: boolean;
+  /** Redis chord join: the Lua script with `.d`/`.c` (5.7.0) instead of the MULTI pipeline. */
+  redisChordLua: boolean;
+  /** kombu ≥5.7 keeps `_kombu.binding_permanent.*` sets (`kombu/transport/redis.py`). */
+  redisPermanentBindings: boolean;
+  /** On Sentinel, fanout messages go to the literal `/{db}.` topic (kombu < 5.4, see `RedisKeyspace`). */
+  redisLegacySentinel: boolean;
+  /**
+   * `revoke` marks non-running ids REVOKED in the result backend (`celery/worker/control.py`,
+   * `_revoke`, `backend.mark_as_revoked`, Celery 5.7.0); older lines only flag them.
+   */
+  revokeMarksBackend: boolean;
+  /**
+   * The `revoke` reply names the ids by the set's repr, `tasks {'a'} flagged as revoked` (5.7.0,
+   * `_revoke` returns the set), instead of `tasks a flagged as revoked` (`', '.join`, 5.2.7).
+   */
+  revokeReplySetRepr: boolean;
 }
 
 const BASE_KEYS = [
@@ -66,6 +88,14 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: null,
     rpcFullMeta: true,
     floatUtcoffset: true,
+    jsonDialect: 'kombu-5.3',
+    rpcDurableReplyQueue: true,
+    legacyCanvas: false,
+    redisChordLua: true,
+    redisPermanentBindings: true,
+    redisLegacySentinel: false,
+    revokeMarksBackend: true,
+    revokeReplySetRepr: true,
   },
   'celery-5.2': {
     name: 'celery-5.2',
@@ -76,6 +106,14 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: false,
     rpcFullMeta: false,
     floatUtcoffset: false,
+    jsonDialect: 'kombu-legacy',
+    rpcDurableReplyQueue: false,
+    legacyCanvas: true,
+    redisChordLua: false,
+    redisPermanentBindings: false,
+    redisLegacySentinel: true,
+    revokeMarksBackend: false,
+    revokeReplySetRepr: false,
   },
   'celery-4.4': {
     name: 'celery-4.4',
@@ -86,6 +124,14 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: false,
     rpcFullMeta: false,
     floatUtcoffset: false,
+    jsonDialect: 'kombu-legacy',
+    rpcDurableReplyQueue: false,
+    legacyCanvas: true,
+    redisChordLua: false,
+    redisPermanentBindings: false,
+    redisLegacySentinel: true,
+    revokeMarksBackend: false,
+    revokeReplySetRepr: false,
   },
 };
 

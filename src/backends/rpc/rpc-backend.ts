@@ -50,7 +50,7 @@ export function rpcReplyQueue(
     name: oid,
     exchange: '',
     routingKey: oid,
-    durable: getProfile(profile).name === 'celery-5.7',
+    durable: getProfile(profile).rpcDurableReplyQueue,
     autoDelete: true,
     ...(expires ? { arguments: { 'x-expires': Math.trunc(expires * 1000) } } : {}),
   };
