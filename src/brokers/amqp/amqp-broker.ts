@@ -7,6 +7,7 @@ import {
   type BackoffPolicy,
   type Broker,
   type BrokerCapabilities,
+  type BrokerStatusListener,
   type ConsumeOptions,
   type Consumer,
   type Delivery,
@@ -88,6 +89,7 @@ export class AmqpBroker implements Broker, FanoutBroker {
   /** kombu `maybe_declare` caches per connection; cleared on reconnect. */
   private declared = new Set<string>();
   private readonly consumers = new Set<ConsumerState>();
+  private readonly statusListeners = new Set<BrokerStatusListener>();
 
   constructor(opts: AmqpBrokerOptions) {
     const url = typeof opts.url === 'string' ? parseBrokerUrl(opts.url) : opts.url;
@@ -96,6 +98,13 @@ export class AmqpBroker implements Broker, FanoutBroker {
     this.opts = opts;
     this.backoff = opts.backoff ?? defaultBackoff;
     this.sleep = opts.sleep ?? realSleep;
+  }
+
+  onStatus(listener: BrokerStatusListener): () => void {
+    this.statusListeners.add(listener);
+    return () => {
+      this.statusListeners.delete(listener);
+    };
   }
 
   connect(): Promise<void> {
@@ -354,6 +363,19 @@ export class AmqpBroker implements Broker, FanoutBroker {
     await this.startConsumer(state);
     this.consumers.add(state);
     return {
+      get queues() {
+        return state.queues;
+      },
+      addQueue: async (queue: string) => {
+        if (state.queues.includes(queue)) return;
+        state.queues = [...state.queues, queue];
+        const ch = state.channel;
+        if (ch) await this.consumeOne(state, ch, queue);
+      },
+      cancelQueue: (queue: string) => {
+        state.queues = state.queues.filter((q) => q !== queue);
+        return Promise.resolve();
+      },
       cancel: async () => {
         state.cancelled = true;
         this.consumers.delete(state);
@@ -380,21 +402,21 @@ export class AmqpBroker implements Broker, FanoutBroker {
     const prefetch = state.opts.prefetch ?? 0;
     if (prefetch > 0) await ch.prefetch(prefetch, true);
     state.channel = ch;
-    for (const queue of state.queues) {
-      await ch.consume(
-        queue,
-        (msg) => {
-          if (msg === null) {
-            state.opts.onError?.(
-              new BrokerError(`consumer of ${queue} was cancelled by the broker`),
-            );
-            return;
-          }
-          this.dispatch(state, ch, queue, msg);
-        },
-        { noAck: state.opts.noAck ?? false },
-      );
-    }
+    for (const queue of state.queues) await this.consumeOne(state, ch, queue);
+  }
+
+  private async consumeOne(state: ConsumerState, ch: Channel, queue: string): Promise<void> {
+    await ch.consume(
+      queue,
+      (msg) => {
+        if (msg === null) {
+          state.opts.onError?.(new BrokerError(`consumer of ${queue} was cancelled by the broker`));
+          return;
+        }
+        this.dispatch(state, ch, queue, msg);
+      },
+      { noAck: state.opts.noAck ?? false },
+    );
   }
 
   private dispatch(state: ConsumerState, ch: Channel, queue: string, msg: ConsumeMessage): void {
@@ -424,6 +446,8 @@ export class AmqpBroker implements Broker, FanoutBroker {
       deliveryTag: fields.deliveryTag,
       redelivered: fields.redelivered,
       queue,
+      session: 0,
+      isVoid: false,
       ack: () =>
         settle(() => {
           ch.ack(msg);
