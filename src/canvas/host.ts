@@ -4,7 +4,7 @@ import type { ResultBackend } from '../backends/backend';
 import type { Broker } from '../brokers/broker';
 import { toTaskInput, type ApplyOptions } from '../client/apply-options';
 import type { ClientSettings } from '../client/client';
-import { routeTask, type ResolvedRoute } from '../client/router';
+import { routeTask, type ResolvedRoute } from '../protocol/route';
 import { BackendError } from '../errors/errors';
 import type { CeleryProfileName } from '../protocol/profiles';
 import type { RawMessage } from '../protocol/raw-message';

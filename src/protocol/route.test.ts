@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG } from '../config/config';
-import { globToRegExp, routeTask, type RoutingSettings } from './router';
+import { globToRegExp, routeTask, type RoutingSettings } from './route';
 
 const base: RoutingSettings = { ...DEFAULT_CONFIG };
 
@@ -37,6 +37,13 @@ describe('routeTask (celery/app/routes.py, Router.route + send_task_message)', (
     );
     expect([r.exchange, r.routingKey]).toEqual(['ex', 'k.1']);
     expect(r.queue.arguments).toEqual({ 'x-max-priority': 10 });
+  });
+
+  it('keeps an explicit exchange and key on the default queue; a direct route missing one goes anonymous', () => {
+    const r = routeTask('t', [], {}, { exchange: 'ex', routingKey: 'rk' }, base);
+    expect([r.exchange, r.routingKey, r.queue.name]).toEqual(['ex', 'rk', 'celery']);
+    const anon = routeTask('t', [], {}, { queue: 'q', exchange: 'ex' }, base);
+    expect([anon.exchange, anon.routingKey]).toEqual(['', 'q']);
   });
 
   it('translates globs like fnmatch (whole name)', () => {
