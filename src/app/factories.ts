@@ -25,12 +25,19 @@ export function profileOf(line: CeleryLine): CeleryProfileName {
 export function createBroker(config: CeleryConfig): Broker {
   const url = parseBrokerUrl(config.brokerUrl);
   if (url.transport === 'redis') {
+    const transportOptions = config.brokerTransportOptions;
     return new RedisBroker({
       url,
       jsonDialect: config.jsonDialect,
-      visibilityTimeout: config.visibilityTimeout,
+      // `broker_transport_options['visibility_timeout']` wins when given (kombu reads only it).
+      ...(transportOptions.visibility_timeout === undefined
+        ? { visibilityTimeout: config.visibilityTimeout }
+        : {}),
       // kombu ≥5.7 also keeps `_kombu.binding_permanent.*`; older lines never wrote it.
       permanentBindings: config.celeryLine === '5.7',
+      transportOptions,
+      ssl: config.brokerUseSsl,
+      celeryLine: config.celeryLine,
     });
   }
   return new AmqpBroker({ url });
@@ -57,7 +64,12 @@ export function createBackend(
   };
   switch (url.kind) {
     case 'redis':
-      return new RedisBackend({ ...common, url: url.redis });
+      return new RedisBackend({
+        ...common,
+        url: url.redis,
+        transportOptions: config.resultBackendTransportOptions,
+        ssl: config.redisBackendUseSsl,
+      });
     case 'rpc':
       return new RpcBackend({ ...common, broker, oid });
     case 'disabled':

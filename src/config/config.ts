@@ -48,6 +48,17 @@ export interface CeleryConfig {
   /** `control_exchange` / `event_exchange`. */
   controlExchange: string;
   eventExchange: string;
+  /**
+   * `broker_transport_options`, kombu's own snake_case keys (`{ master_name: 'mymaster',
+   * global_keyprefix: 'pfx:', visibility_timeout: 7200 }`); checked when the broker is built.
+   */
+  brokerTransportOptions: Readonly<Record<string, unknown>>;
+  /** `result_backend_transport_options` (`global_keyprefix`, `master_name`, `sentinel_kwargs` …). */
+  resultBackendTransportOptions: Readonly<Record<string, unknown>>;
+  /** `broker_use_ssl`: `{ ssl_cert_reqs, ssl_ca_certs, ssl_certfile, ssl_keyfile }` (Redis keys). */
+  brokerUseSsl: boolean | Readonly<Record<string, unknown>> | null;
+  /** `redis_backend_use_ssl`: the same `ssl_*` keys for the Redis result backend. */
+  redisBackendUseSsl: Readonly<Record<string, unknown>> | null;
 }
 
 /** Celery's defaults (`celery/app/defaults.py`), except where the environment says otherwise. */
@@ -83,6 +94,10 @@ export const DEFAULT_CONFIG: CeleryConfig = {
   visibilityTimeout: 3600,
   controlExchange: 'celery',
   eventExchange: 'celeryev',
+  brokerTransportOptions: {},
+  resultBackendTransportOptions: {},
+  brokerUseSsl: false,
+  redisBackendUseSsl: null,
 };
 
 /** Environment variables Celery itself reads (`celery/app/base.py`, `Celery.__init__`). */

@@ -37,9 +37,9 @@ export interface RedisBackendOptions extends BackendCommonOptions {
   /** `result_backend_transport_options['global_keyprefix']` (wins over `transportOptions`). */
   globalKeyPrefix?: string;
   /** `result_backend_transport_options` (kombu/Celery snake_case keys), validated. */
-  transportOptions?: RedisTransportOptions;
+  transportOptions?: RedisTransportOptions | Readonly<Record<string, unknown>>;
   /** `redis_backend_use_ssl` (dict of `ssl_*` keys). */
-  ssl?: RedisSslOptions | boolean | null;
+  ssl?: RedisSslOptions | Readonly<Record<string, unknown>> | boolean | null;
   /** `result_failure_expires` in seconds (Celery 5.7.0; default: `expiresSeconds`). */
   failureExpiresSeconds?: number | null;
   /** `redis_client_name`: CLIENT SETNAME of both connections. */

@@ -87,7 +87,7 @@ export interface ConnectInput {
   url: RedisBrokerUrl;
   transport: RedisTransportOptions;
   /** `broker_use_ssl` / `redis_backend_use_ssl`; `true` alone does nothing on Redis (kombu). */
-  ssl?: RedisSslOptions | boolean | null;
+  ssl?: RedisSslOptions | Readonly<Record<string, unknown>> | boolean | null;
   /** `'backend'`: Celery requires `ssl_cert_reqs` on `rediss://` (`E_REDIS_SSL_CERT_REQS_MISSING_INVALID`). */
   role: 'broker' | 'backend';
   /** Setting name used in errors. */

@@ -64,9 +64,9 @@ export interface RedisBrokerOptions {
    * `broker_transport_options` (kombu's snake_case keys), validated at construction. Explicit
    * options above win over the same setting here.
    */
-  transportOptions?: RedisTransportOptions;
+  transportOptions?: RedisTransportOptions | Readonly<Record<string, unknown>>;
   /** `broker_use_ssl` (dict of `ssl_*` keys). */
-  ssl?: RedisSslOptions | boolean | null;
+  ssl?: RedisSslOptions | Readonly<Record<string, unknown>> | boolean | null;
   /**
    * The Celery line of the cluster: on Sentinel, kombu < 5.4 publishes fanout messages on the
    * literal `/{db}.` topic (see `RedisKeyspace`). Default `'5.7'`.
