@@ -8,7 +8,11 @@ commands:
   decode [FILE|-]   print what is really in one raw Celery message (Redis envelope or AMQP JSON)
   call TASK         send a task to a Celery worker and print its result
   worker            run a TypeScript worker (--app PATH -Q queues -c N -n name@host)
+
+Run \`celery-wire <command> --help\` for a command's options.
 `;
+
+const isHelp = (a: string | undefined): boolean => a === '-h' || a === '--help';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -16,11 +20,24 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Resolves once everything written to `stream` so far reached the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.write('', () => {
+      resolve();
+    });
+  });
+}
+
 /** The process-backed IO used by the real binary. */
 export const processIo: CliIo = {
   readInput: (path) => (path === undefined ? readStdin() : readFile(path, 'utf8')),
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  exit: async (code) => {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(code);
+  },
 };
 
 /** Entry point of `celery-wire`; resolves to the process exit status. */
@@ -30,15 +47,25 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     case 'decode':
       return decodeCommand(rest, io);
     // Loaded lazily so that `decode` never pays for broker drivers.
-    case 'call':
-      return (await import('./call.js')).callCommand(rest, io);
+    case 'call': {
+      const call = await import('./call.js');
+      if (isHelp(rest[0])) {
+        io.stdout(call.CALL_USAGE);
+        return 0;
+      }
+      return call.callCommand(rest, io);
+    }
     case 'worker':
       return (await import('./worker.js')).workerCommand(rest, io);
     case undefined:
+      io.stderr(USAGE);
+      return 2;
     case '-h':
     case '--help':
+    case 'help':
+      if (command === 'help' && rest[0] !== undefined) return main([rest[0], '--help'], io);
       io.stdout(USAGE);
-      return command === undefined ? 2 : 0;
+      return 0;
     default:
       io.stderr(`celery-wire: unknown command '${command}'\n${USAGE}`);
       return 2;

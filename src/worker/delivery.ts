@@ -1,4 +1,4 @@
-import type { Broker, ConsumeOptions, Consumer, Delivery } from '../brokers/broker';
+import type { ConsumeOptions, Delivery } from '../brokers/broker';
 
 /**
  * The issue-8 broker contract members (`src/brokers/broker.ts`), read structurally so the worker
@@ -42,19 +42,23 @@ export type ContractConsumeOptions = ConsumeOptions & { onReset?: (reason: Error
  * request object, not by task id, for the same reason).
  */
 export function deliveryKey(d: Delivery): string {
-  const session = (d as Delivery & ContractDelivery).session ?? 0;
+  const cd: ContractDelivery = d;
+  const session = cd.session ?? 0;
   return `${d.queue}\u0000${String(session)}\u0000${String(d.deliveryTag)}`;
 }
 
 /** True once the broker took this delivery back (its ack/reject are no-ops). */
 export function isVoid(d: Delivery): boolean {
-  return (d as Delivery & ContractDelivery).isVoid === true;
+  const cd: ContractDelivery = d;
+  return cd.isVoid === true;
 }
 
-export function contractBroker(b: Broker): ContractBroker {
-  return b as Broker & ContractBroker;
+/** A broker seen through the contract (structural: any transport is accepted). */
+export function contractBroker(b: ContractBroker): ContractBroker {
+  return b;
 }
 
-export function contractConsumer(c: Consumer): ContractConsumer {
-  return c as Consumer & ContractConsumer;
+/** A consumer seen through the contract. */
+export function contractConsumer(c: ContractConsumer): ContractConsumer {
+  return c;
 }
