@@ -43,7 +43,7 @@ describe('Redis restarted under load', () => {
     const consumer = await consumerBroker.consume(
       [queue],
       async (d) => {
-        const id = String(d.message.headers.id);
+        const id = d.message.headers.id as string;
         seen.set(id, (seen.get(id) ?? 0) + 1);
         expect(d.session).toBe(0);
         expect(d.isVoid).toBe(false);
@@ -59,10 +59,10 @@ describe('Redis restarted under load', () => {
       },
       { prefetch: 20, onError: () => undefined },
     );
-    let producing = true;
+    const state = { producing: true };
     const produce = (async () => {
       let n = 0;
-      while (producing) {
+      while (state.producing) {
         const id = `${queue}-${String(n++)}`;
         for (;;) {
           try {
@@ -89,7 +89,7 @@ describe('Redis restarted under load', () => {
       while ([...seen.keys()].length < probe) await new Promise((r) => setTimeout(r, 20));
       recoveries.push(Date.now() - t0);
     }
-    producing = false;
+    state.producing = false;
     await produce;
     const deadline = Date.now() + 20_000;
     while ([...published].some((id) => !seen.has(id)) && Date.now() < deadline)

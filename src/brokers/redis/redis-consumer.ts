@@ -60,6 +60,8 @@ export class RedisConsumer implements Consumer {
   private restoreTimer: NodeJS.Timeout | undefined;
   private restoreCount = 0;
   private failing = false;
+  /** After a failed unacked record: no BRPOP before this (ms), so a broken Redis is not spun on. */
+  private pauseUntil = 0;
 
   constructor(private readonly init: RedisConsumerInit) {
     this.cycle = new QueueCycle(init.strategy, init.queues);
@@ -167,6 +169,8 @@ export class RedisConsumer implements Consumer {
     while (this.isRunning()) {
       await this.waitForCapacity();
       if (!this.isRunning()) break;
+      const pause = this.pauseUntil - Date.now();
+      if (pause > 0) await sleep(pause);
       const keys = this.brpopKeys();
       if (keys.length === 0) {
         await sleep(this.init.brpopTimeout * 1000); // every queue cancelled: idle like kombu
@@ -269,6 +273,7 @@ export class RedisConsumer implements Consumer {
       this.init.opts.onError?.(
         toRedisError(e, `recording unacked delivery (${String(envs.length)} put back)`),
       );
+      this.pauseUntil = Date.now() + 500;
       await this.putBack(
         key,
         envs.map(([, t]) => t),
