@@ -44,7 +44,7 @@ describe('RedisEnvelopeWriter', () => {
       }
     });
   }
-  const ordered = (v: PyValue, order: PyValue): Dict => {
+  const ordered = (v: PyValue | undefined, order: PyValue | undefined): Dict => {
     const d = (isPyDict(v) ? v : {}) as Dict;
     const keys = Array.isArray(order) ? (order as string[]) : Object.keys(d);
     return Object.fromEntries(keys.map((k) => [k, d[k] as PyValue]));

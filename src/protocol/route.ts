@@ -38,7 +38,7 @@ export interface ExplicitRoute {
   queue?: string | undefined;
   exchange?: string | undefined;
   routingKey?: string | undefined;
-  exchangeType?: 'direct' | 'topic' | 'fanout' | undefined;
+  exchangeType?: 'direct' | 'topic' | 'fanout' | 'headers' | undefined;
   priority?: number | undefined;
 }
 
