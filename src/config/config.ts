@@ -59,6 +59,17 @@ export interface CeleryConfig {
   brokerUseSsl: boolean | Readonly<Record<string, unknown>> | null;
   /** `redis_backend_use_ssl`: the same `ssl_*` keys for the Redis result backend. */
   redisBackendUseSsl: Readonly<Record<string, unknown>> | null;
+  /**
+   * Size caps in bytes. Celery and kombu have none; these are celery-wire's own settings. A task
+   * message whose body exceeds `messageMaxSize` (default 128 MiB, RabbitMQ 3.8–3.13's
+   * `max_message_size`), or decompresses past `messageMaxDecompressedSize` (default 256 MiB),
+   * is rejected without requeue (dead-lettered where a DLX is set); a result document over
+   * `resultMaxSize` (default 512 MiB, Redis' `proto-max-bulk-len`) is refused when read.
+   * All raise `MessageTooLargeError`.
+   */
+  messageMaxSize: number;
+  messageMaxDecompressedSize: number;
+  resultMaxSize: number;
 }
 
 /** Celery's defaults (`celery/app/defaults.py`), except where the environment says otherwise. */
@@ -98,6 +109,9 @@ export const DEFAULT_CONFIG: CeleryConfig = {
   resultBackendTransportOptions: {},
   brokerUseSsl: false,
   redisBackendUseSsl: null,
+  messageMaxSize: 128 * 1024 * 1024,
+  messageMaxDecompressedSize: 256 * 1024 * 1024,
+  resultMaxSize: 512 * 1024 * 1024,
 };
 
 /** Environment variables Celery itself reads (`celery/app/base.py`, `Celery.__init__`). */

@@ -14,7 +14,7 @@ import type {
   TaskMeta,
   WaitOptions,
 } from '../backend';
-import { contentOf, encodeDocument, pendingMeta } from '../codec';
+import { checkResultSize, contentOf, encodeDocument, pendingMeta } from '../codec';
 import { PendingResults } from '../pending';
 
 /** Options of {@link RpcBackend}. */
@@ -116,6 +116,7 @@ export class RpcBackend implements ResultBackend {
     let meta: TaskMeta;
     try {
       const m = d.message;
+      checkResultSize(m.body, this.opts);
       meta = parseResultMeta(
         loads(m.body, m.contentType, m.contentEncoding, { accept: this.accept }),
       );
