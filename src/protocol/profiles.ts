@@ -138,6 +138,12 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
 /** The default profile. */
 export const DEFAULT_PROFILE: CeleryProfile = PROFILES['celery-5.7'];
 
+/**
+ * Every v2 header key any supported line sends: the newest line's keys, a superset of the older
+ * lines' in the same order (the same array object as the newest profile's `headerKeys`).
+ */
+export const ALL_HEADER_KEYS: readonly string[] = DEFAULT_PROFILE.headerKeys;
+
 /** Resolve a profile name (or pass a profile through); unknown names throw a RangeError. */
 export function getProfile(p: CeleryProfileName | CeleryProfile | undefined): CeleryProfile {
   if (p === undefined) return DEFAULT_PROFILE;
