@@ -82,7 +82,11 @@ export class AmqpConsumer implements Consumer {
       this.closeReason ??= toBrokerError(e, 'consumer channel');
     });
     ch.on('close', () => {
-      this.onChannelClosed(session, model);
+      // amqplib closes every channel just before it emits the connection's 'close': wait a turn
+      // so that a connection loss is handled once, as one (by the broker's `lost` hook).
+      setImmediate(() => {
+        this.onChannelClosed(session, model);
+      });
     });
     this.session = session;
     this.model = model;
