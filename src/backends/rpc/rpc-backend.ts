@@ -163,9 +163,10 @@ export class RpcBackend implements ResultBackend {
     return done;
   }
 
-  /** `RPCBackend.forget`: only the local buffer; nothing is stored server-side. */
+  /** `RPCBackend.forget`: only the local buffer (nothing is stored server-side); waiters released. */
   forget(taskId: string): Promise<void> {
     this.latest.delete(taskId);
+    this.pending.release(taskId);
     return Promise.resolve();
   }
 
