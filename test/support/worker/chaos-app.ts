@@ -33,5 +33,12 @@ export const config: Partial<CeleryConfig> = {
   taskAcksLate: true,
   ...(vt === undefined
     ? {}
-    : { brokerTransportOptions: { visibility_timeout: Number(vt), unacked_restore_interval: 1 } }),
+    : {
+        // A scan every 1 s (kombu: unacked_restore_interval × unacked_restore_throttle).
+        brokerTransportOptions: {
+          visibility_timeout: Number(vt),
+          unacked_restore_interval: 1,
+          unacked_restore_throttle: 1,
+        },
+      }),
 };
