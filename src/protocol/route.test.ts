@@ -1,5 +1,13 @@
 import { DEFAULT_CONFIG } from '../config/config';
-import { globToRegExp, routeTask, type RoutingSettings } from './route';
+import type { PyValue } from '../serialization/py-values';
+import { listFixtures, loadFixture } from '../../test/support/fixtures';
+import {
+  globToRegExp,
+  routeTask,
+  type ExplicitRoute,
+  type RouteSpec,
+  type RoutingSettings,
+} from './route';
 
 const base: RoutingSettings = { ...DEFAULT_CONFIG };
 
@@ -50,5 +58,39 @@ describe('routeTask (celery/app/routes.py, Router.route + send_task_message)', (
     expect(globToRegExp('a.*').test('a.b.c')).toBe(true);
     expect(globToRegExp('a.*').test('xa.b')).toBe(false);
     expect(globToRegExp('a?[bc]*').test('axc')).toBe(true);
+  });
+});
+
+describe('routeTask against where Celery published (route fixtures, both lines)', () => {
+  type Dict = Record<string, PyValue>;
+  const camel = (k: string): string => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+  const camelDict = (d: Dict): Dict =>
+    Object.fromEntries(Object.entries(d).map(([k, v]) => [camel(k), v]));
+  const cases = listFixtures('route').map(({ file, line }) => loadFixture(file, line));
+
+  it('has routing cases for both lines', () => {
+    expect(cases.filter((c) => c.line === '5.7').length).toBeGreaterThanOrEqual(10);
+    expect(cases.filter((c) => c.line === '5.2').length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(cases.map((c) => [c.file, c] as const))('%s', (_f, fx) => {
+    const conf = fx.input.conf as Dict;
+    const routes = conf.task_routes as Record<string, PyValue> | undefined;
+    const s: RoutingSettings = {
+      ...base,
+      ...(camelDict(conf) as Partial<RoutingSettings>),
+      taskRoutes: routes
+        ? Object.fromEntries(
+            Object.entries(routes).map(([k, v]) => [
+              k,
+              typeof v === 'string' ? v : (camelDict(v as Dict) as RouteSpec),
+            ]),
+          )
+        : null,
+    };
+    const explicit = camelDict(fx.input.options as Dict) as ExplicitRoute;
+    const r = routeTask(fx.input.task as string, [1, 2], {}, explicit, s);
+    expect([r.exchange, r.routingKey]).toEqual([fx.expected.exchange, fx.expected.routing_key]);
+    expect(r.priority ?? 0).toBe((fx.expected.properties as Dict).priority);
   });
 });
