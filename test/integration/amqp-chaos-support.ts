@@ -35,7 +35,7 @@ function portsOfPid(pid: number): Promise<number[]> {
       const ports: number[] = [];
       for (const l of stdout.split('\n')) {
         if (!l.includes(`pid=${String(pid)},`)) continue;
-        const local = l.trim().split(/\s+/)[2] ?? '';
+        const local = l.trim().split(/\s+/)[3] ?? ''; // State Recv-Q Send-Q Local Peer
         const port = Number(local.slice(local.lastIndexOf(':') + 1));
         if (Number.isInteger(port)) ports.push(port);
       }

@@ -52,6 +52,9 @@ function consumeInto(
   acksLate: boolean,
   prefetch: number,
 ): Promise<Consumer> {
+  // A pool of prefetch/2 slots, like Celery's (prefetch = concurrency × multiplier): the early
+  // ack is sent when a slot takes the task (`on_accepted`), acks_late after it ran.
+  const pool = new Slots(Math.max(1, prefetch / 2));
   return broker.consume(
     [queue],
     async (d) => {
@@ -66,10 +69,16 @@ function consumeInto(
         l.unacked.delete(d);
         await d.ack();
       };
-      if (!acksLate) await settle();
-      l.runs.set(id, (l.runs.get(id) ?? 0) + 1);
-      await sleep(ms);
-      if (acksLate) await settle();
+      await pool.take();
+      try {
+        if (d.isVoid) return; // taken back while held: its redelivered copy runs instead
+        if (!acksLate) await settle();
+        l.runs.set(id, (l.runs.get(id) ?? 0) + 1);
+        await sleep(ms);
+        if (acksLate) await settle();
+      } finally {
+        pool.give();
+      }
     },
     {
       prefetch,
@@ -81,6 +90,23 @@ function consumeInto(
       onError: (e) => l.errors.push(e),
     },
   );
+}
+
+class Slots {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => this.waiting.push(r));
+  }
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
 }
 
 async function until(pred: () => boolean, ms: number): Promise<void> {
