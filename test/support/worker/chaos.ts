@@ -14,6 +14,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** A worker process (TS CLI or Python Celery) under test. */
 export interface ChaosProcess {
   readonly name: string;
+  /** OS pid of the worker process. */
+  readonly pid: number;
   log(): string;
   /** Send a signal to the whole process group. */
   kill(sig: NodeJS.Signals): void;
@@ -46,6 +48,7 @@ function track(
   };
   const proc: ChaosProcess = {
     name,
+    pid: child.pid ?? -1,
     log: () => out,
     kill,
     exited,
