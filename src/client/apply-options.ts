@@ -53,6 +53,8 @@ export interface ApplyOptions {
   groupIndex?: number;
   /** `delivery_mode` (default `task_default_delivery_mode`, 2). */
   deliveryMode?: 1 | 2;
+  /** `replaced_task_nesting` header (`Task.replace` depth; 5.7 headers). */
+  replacedTaskNesting?: number;
 }
 
 /** A signature dict, or anything that turns into one (a canvas `Signature`). */
@@ -124,5 +126,6 @@ export function toTaskInput(
   put(t, 'parentId', o.parentId);
   put(t, 'groupId', o.groupId);
   put(t, 'groupIndex', o.groupIndex);
+  put(t, 'replacedTaskNesting', o.replacedTaskNesting);
   return t;
 }

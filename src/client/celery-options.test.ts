@@ -49,7 +49,12 @@ describe('Celery apply options → task input (one table for client, canvas, ret
   it('maps delivery_mode names and consumes exchange_type (never a message property)', () => {
     const { apply } = fromCeleryOptions(nextStep('5.7', 'chain-step-routing'));
     expect(apply.deliveryMode).toBe(1);
-    const routed = fromCeleryOptions({ exchange_type: 'topic', delivery_mode: 2, timeout: 3 });
+    const routed = fromCeleryOptions({
+      exchange_type: 'topic',
+      delivery_mode: 2,
+      timeout: 3,
+      task_type: 'x',
+    });
     expect(routed.apply).toEqual({ exchangeType: 'topic', deliveryMode: 2 });
     const msg = encodeTaskMessage(
       toTaskInput('t', 'i', routed.apply, { ...defaults, deliveryMode: 1 }, undefined),
@@ -57,6 +62,9 @@ describe('Celery apply options → task input (one table for client, canvas, ret
     );
     expect(msg.properties.delivery_mode).toBe(2);
     expect('exchange_type' in msg.properties).toBe(false);
+    const nested = fromCeleryOptions({ replaced_task_nesting: 2 }).apply;
+    const h = encodeTaskMessage(toTaskInput('t', 'i', nested, defaults, undefined), env).headers;
+    expect(h.replaced_task_nesting).toBe(2);
   });
 
   it('keeps float time limits floats and leaves unknown options as properties', () => {

@@ -22,6 +22,7 @@ export const CONSUMED_OPTIONS: ReadonlySet<string> = new Set([
   'publisher',
   'route_name',
   'subtask_type',
+  'task_type',
   // `send_task_message` parameters
   'retry',
   'retry_policy',
@@ -142,6 +143,9 @@ export const CELERY_APPLY_OPTIONS: Readonly<Record<string, Setter>> = {
   },
   group_id: (o, v) => {
     set(o, 'groupId', str(v));
+  },
+  replaced_task_nesting: (o, v) => {
+    set(o, 'replacedTaskNesting', int(v));
   },
   group_index: (o, v) => {
     set(o, 'groupIndex', int(v));
