@@ -13,11 +13,11 @@ const raw = (id: string) => ({
   headers: { id, task: 'chaos.t' },
   properties: {
     correlation_id: id,
-    content_type: 'application/json',
-    content_encoding: 'utf-8',
     delivery_mode: 2,
     priority: 0,
   },
+  contentType: 'application/json',
+  contentEncoding: 'utf-8',
   body: new TextEncoder().encode('[[], {}, {}]'),
 });
 

@@ -109,7 +109,11 @@ export class RedisBackend implements ResultBackend {
       opts.transportOptions,
       'result_backend_transport_options',
     );
-    this.globalKeyPrefix = opts.globalKeyPrefix ?? this.transport.global_keyprefix;
+    // Celery reads `result_backend_transport_options['global_keyprefix']` only since 5.3
+    // (`BaseKeyValueStoreBackend._add_global_keyprefix`; absent in 5.2.7): older lines ignore it.
+    const linePrefixes = getProfile(opts.profile).name === 'celery-5.7';
+    this.globalKeyPrefix =
+      opts.globalKeyPrefix ?? (linePrefixes ? this.transport.global_keyprefix : undefined);
     this.prefixes = backendKeyPrefixes(this.globalKeyPrefix);
     this.serializer = opts.serializer ?? 'json';
     this.accept = opts.accept ?? ['json'];

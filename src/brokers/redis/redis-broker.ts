@@ -174,13 +174,26 @@ export class RedisBroker implements Broker, FanoutBroker {
       const c = this.newClient();
       this.status.attach(c);
       this.status.connecting();
+      // ioredis rejects connect() with "Connection is closed."; the reason (TLS verification,
+      // WRONGPASS, ECONNREFUSED) came as an 'error' event just before.
+      let cause: Error | undefined;
+      const keep = (e: Error): void => {
+        cause ??= e;
+      };
+      c.on('error', keep);
       try {
         await c.connect();
+        c.off('error', keep);
       } catch (e) {
+        c.off('error', keep);
+        const why =
+          cause !== undefined && e instanceof Error && e.message.includes('Connection is closed')
+            ? cause
+            : e;
         // This attempt is over; the caller retries (`broker_connection_retry_on_startup`).
         c.removeAllListeners('end');
         c.disconnect();
-        throw toRedisError(e, `cannot connect to ${this.status.target}`);
+        throw toRedisError(why, `cannot connect to ${this.status.target}`);
       }
       this.client = c;
     })().finally(() => {
