@@ -34,7 +34,7 @@ describe('celery-wire/testing: the real worker over memory://', () => {
         const r = await app.sendTask('t.flaky');
         await w.idle();
         expect(await r.state).toBe('RETRY');
-        expect(w.worker.dispatcher.scheduledRequests()).toHaveLength(1);
+        expect(w.worker.state.scheduled.size).toBe(1);
         await jest.advanceTimersByTimeAsync(29_000);
         await w.idle();
         expect(await r.state).toBe('RETRY');

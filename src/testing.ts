@@ -73,12 +73,12 @@ export class TestWorker {
 
   /** Nothing to do now: queues drained, nothing running or reserved; ETA-held tasks may wait. */
   isIdle(): boolean {
-    const d = this.worker.dispatcher;
-    if (d.activeCount() > 0 || d.reservedRequests().length > 0) return false;
+    const st = this.worker.state;
+    if (st.active.size > 0 || st.reserved.size > 0) return false;
     const b = this.broker;
     if (!(b instanceof MemoryBroker)) return true;
     if (this.worker.queues.some((q) => b.size(q.name) > 0)) return false;
-    return b.unackedCount() === d.scheduledRequests().length;
+    return b.unackedCount() === st.scheduled.size;
   }
 
   /**

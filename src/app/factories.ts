@@ -13,7 +13,7 @@ import { DisabledBackend } from '../backends/disabled-backend';
 import { RedisBackend } from '../backends/redis/redis-backend';
 import { RpcBackend } from '../backends/rpc/rpc-backend';
 import { parseBackendUrl } from '../backends/url';
-import type { CeleryProfileName } from '../protocol/profiles';
+import { getProfile, type CeleryProfileName } from '../protocol/profiles';
 import type { CeleryConfig, CeleryLine } from '../config/config';
 
 /** The protocol profile of a Celery line (`'5.2'` → `celery-5.2`). */
@@ -34,13 +34,21 @@ export function createBroker(config: CeleryConfig): Broker {
     return new MemoryBroker({ url: u, state: sharedBrokerState(u) });
   }
   const url = parseBrokerUrl(config.brokerUrl);
+  const profile = getProfile(profileOf(config.celeryLine));
   if (url.transport === 'redis') {
+    const transportOptions = config.brokerTransportOptions;
     return new RedisBroker({
       url,
       jsonDialect: config.jsonDialect,
-      visibilityTimeout: config.visibilityTimeout,
+      // `broker_transport_options['visibility_timeout']` wins when given (kombu reads only it).
+      ...(transportOptions.visibility_timeout === undefined
+        ? { visibilityTimeout: config.visibilityTimeout }
+        : {}),
       // kombu ≥5.7 also keeps `_kombu.binding_permanent.*`; older lines never wrote it.
-      permanentBindings: config.celeryLine === '5.7',
+      permanentBindings: profile.redisPermanentBindings,
+      transportOptions,
+      ssl: config.brokerUseSsl,
+      legacySentinel: profile.redisLegacySentinel,
     });
   }
   if (url.transport === 'sqs') {
@@ -81,7 +89,12 @@ export function createBackend(
   const url = parseBackendUrl(config.resultBackend);
   switch (url.kind) {
     case 'redis':
-      return new RedisBackend({ ...common, url: url.redis });
+      return new RedisBackend({
+        ...common,
+        url: url.redis,
+        transportOptions: config.resultBackendTransportOptions,
+        ssl: config.redisBackendUseSsl,
+      });
     case 'rpc':
       return new RpcBackend({ ...common, broker, oid });
     case 'disabled':

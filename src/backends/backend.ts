@@ -137,4 +137,8 @@ export interface BackendCommonOptions {
   profile?: CeleryProfileName;
   /** Clock for `date_done` (a `Date`, or a `PyDateTime` for µs precision). */
   now?: () => Instant;
+  /** `resultMaxSize`: result documents larger than this (bytes) are refused when read. */
+  maxResultSize?: number;
+  /** `messageMaxDecompressedSize`, for compressed result documents (`result_compression`). */
+  maxDecompressedSize?: number;
 }

@@ -1,4 +1,5 @@
 import { deflateSync } from 'node:zlib';
+import { MessageTooLargeError } from '../errors/errors';
 import { decodeMeta, encodeDocument, jsonDialectOf, maybeDecompress } from './codec';
 import { DisabledBackend } from './disabled-backend';
 import { PyDateTime } from '../serialization/py-values';
@@ -41,5 +42,32 @@ describe('DisabledBackend', () => {
     await expect(b.storeResult('x', 1, 'SUCCESS')).resolves.toBeUndefined();
     await expect(b.waitForResult('x')).rejects.toThrow('No result backend is configured.');
     await expect(b.getTaskMeta('x')).rejects.toMatchObject({ name: 'BackendError' });
+  });
+});
+
+describe('result size caps (resultMaxSize, messageMaxDecompressedSize)', () => {
+  const doc = Buffer.from(
+    `{"status": "SUCCESS", "result": "${'x'.repeat(100_000)}", "traceback": null, "children": [], "date_done": null, "task_id": "x"}`,
+  );
+  const compressed = Buffer.concat([
+    Buffer.from('\x00celery-compressed\x00application/x-gzip\x00'),
+    deflateSync(doc),
+  ]);
+
+  it('refuses a stored document over maxResultSize with MessageTooLargeError', () => {
+    expect(() => decodeMeta(doc, 'json', ['json'], { maxResultSize: 50_000 })).toThrow(
+      MessageTooLargeError,
+    );
+    expect(decodeMeta(doc, 'json', ['json'], { maxResultSize: doc.length }).status).toBe('SUCCESS');
+  });
+
+  it('stops decompressing a compressed document at its cap', () => {
+    expect(compressed.length).toBeLessThan(50_000);
+    expect(() => decodeMeta(compressed, 'json', ['json'], { maxResultSize: 50_000 })).toThrow(
+      MessageTooLargeError,
+    );
+    expect(decodeMeta(compressed, 'json', ['json'], { maxDecompressedSize: 200_000 }).status).toBe(
+      'SUCCESS',
+    );
   });
 });

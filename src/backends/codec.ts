@@ -1,5 +1,4 @@
-import { BackendError, isCeleryError } from '../errors/errors';
-import { quirksOf } from '../protocol/line-quirks';
+import { BackendError, isCeleryError, MessageTooLargeError } from '../errors/errors';
 import { getProfile, type CeleryProfileName } from '../protocol/profiles';
 import { parseResultMeta } from '../protocol/result-meta';
 import { decompress } from '../serialization/compression';
@@ -17,7 +16,7 @@ const MAGIC = new TextEncoder().encode('\x00celery-compressed\x00');
 
 /** kombu JSON dialect of a Celery line: `__type__` envelopes since kombu 5.3 only. */
 export function jsonDialectOf(profile: CeleryProfileName | undefined): JsonDialect {
-  return quirksOf(getProfile(profile)).taggedJson ? 'kombu-5.3' : 'kombu-legacy';
+  return getProfile(profile).jsonDialect;
 }
 
 /** Serializer name/MIME → `[contentType, contentEncoding]`, as `Backend.content_type` fixes them. */
@@ -44,39 +43,69 @@ function startsWith(body: Uint8Array, prefix: Uint8Array): boolean {
   return true;
 }
 
+/** Size caps on a result document as read (`resultMaxSize`, `messageMaxDecompressedSize`). */
+export interface ResultLimits {
+  /** Largest stored document in bytes; default: no cap. */
+  maxResultSize?: number;
+  /** Largest decompressed document (`result_compression`); default 256 MiB. */
+  maxDecompressedSize?: number;
+}
+
+const NO_LIMITS: ResultLimits = {};
+
 /** `decompress_payload`: strip the 5.7 compression marker if present. */
-export function maybeDecompress(body: Uint8Array): Uint8Array {
+export function maybeDecompress(body: Uint8Array, limits: ResultLimits = NO_LIMITS): Uint8Array {
   if (!startsWith(body, MAGIC)) return body;
   const rest = body.subarray(MAGIC.length);
   const nul = rest.indexOf(0);
   if (nul < 0) throw new BackendError('truncated compressed result payload');
   const mime = new TextDecoder().decode(rest.subarray(0, nul));
-  return decompress(rest.subarray(nul + 1), mime);
+  const cap = limits.maxDecompressedSize ?? limits.maxResultSize;
+  return decompress(
+    rest.subarray(nul + 1),
+    mime,
+    cap === undefined ? {} : { maxOutputLength: cap },
+  );
+}
+
+/** Throw {@link MessageTooLargeError} for a document over `maxResultSize`. */
+export function checkResultSize(body: Uint8Array, limits: ResultLimits = NO_LIMITS): void {
+  const max = limits.maxResultSize;
+  if (max !== undefined && body.byteLength > max) {
+    throw new MessageTooLargeError('result', max, { size: body.byteLength });
+  }
 }
 
 /**
  * `Backend.decode`: the content type is the configured serializer's (nothing on the wire says
- * otherwise), checked against `result_accept_content`.
+ * otherwise), checked against `result_accept_content`; documents over the caps are refused.
  */
 export function decodeDocument(
   body: Uint8Array,
   serializer: string,
   accept: readonly string[],
+  limits: ResultLimits = NO_LIMITS,
 ): PyValue {
+  checkResultSize(body, limits);
   const [contentType, contentEncoding] = contentOf(serializer);
-  return loads(maybeDecompress(body), contentType, contentEncoding, { accept });
+  return loads(maybeDecompress(body, limits), contentType, contentEncoding, { accept });
 }
 
-/** Decode + `parseResultMeta`, wrapping failures into `BackendError` with the cause. */
+/**
+ * Decode + `parseResultMeta`, wrapping failures into `BackendError` with the cause; disallowed
+ * content and {@link MessageTooLargeError} keep their own types.
+ */
 export function decodeMeta(
   body: Uint8Array,
   serializer: string,
   accept: readonly string[],
+  limits: ResultLimits = NO_LIMITS,
 ): TaskMeta {
   try {
-    return parseResultMeta(decodeDocument(body, serializer, accept));
+    return parseResultMeta(decodeDocument(body, serializer, accept, limits));
   } catch (e) {
-    if (isCeleryError(e) && e.code === 'E_CONTENT_DISALLOWED') throw e;
+    if (isCeleryError(e) && (e.code === 'E_CONTENT_DISALLOWED' || e.code === 'E_TOO_LARGE'))
+      throw e;
     throw new BackendError('cannot decode result document', { cause: e });
   }
 }

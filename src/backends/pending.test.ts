@@ -37,4 +37,28 @@ describe('PendingResults', () => {
     await expect(w).rejects.toThrow('stop');
     expect(p.ids()).toEqual([]);
   });
+
+  it('bounds every waiter: timeout, abort, forget (release) and close (failAll) all free it', async () => {
+    const p = new PendingResults();
+    const freed: string[] = [];
+    const track = (id: string) => (last: boolean) => {
+      if (last) freed.push(id);
+    };
+    const timedOut = await p.add('a', { timeoutMs: 1 }, track('a')).catch((e: unknown) => e);
+    expect(timedOut).toBeInstanceOf(CeleryTimeoutError);
+    expect(freed).toEqual(['a']);
+    const ac = new AbortController();
+    const aborted = p.add('b', { signal: ac.signal }, track('b')).catch((e: unknown) => e);
+    const forgotten = p.add('c', {}, track('c')).catch((e: unknown) => e);
+    const closed = [1, 2, 3].map(() => p.add('d', {}, track('d')).catch((e: unknown) => e));
+    expect(p.size).toBe(5);
+    ac.abort();
+    p.release('c');
+    p.failAll(new Error('result backend closed'));
+    await Promise.all([aborted, forgotten, ...closed]);
+    expect(((await forgotten) as Error).message).toBe('result of c was forgotten while awaited');
+    expect(p.size).toBe(0);
+    expect(p.ids()).toEqual([]);
+    expect(freed.sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
 });

@@ -105,6 +105,22 @@ export class PendingResults {
     for (const w of [...(this.waiters.get(taskId) ?? [])]) w.reject(err);
   }
 
+  /**
+   * `forget(taskId)`: its result is gone, so nobody may wait for it any longer — every waiter is
+   * rejected (Celery's would hang until their timeout) and its subscription released through
+   * `onSettled`. No waiter outlives its timeout, abort signal, `forget` or the backend's close.
+   */
+  release(taskId: string): void {
+    this.fail(taskId, new BackendError(`result of ${taskId} was forgotten while awaited`));
+  }
+
+  /** Waiters now, over all ids (diagnostics and tests of bounded lifetimes). */
+  get size(): number {
+    let n = 0;
+    for (const set of this.waiters.values()) n += set.size;
+    return n;
+  }
+
   /** Fail every waiter (backend closed). */
   failAll(err: Error): void {
     for (const id of this.ids()) this.fail(id, err);

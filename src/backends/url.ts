@@ -25,7 +25,9 @@ export function parseBackendUrl(url: string | null | undefined): BackendUrl {
   const backend = scheme.split('+')[0] ?? scheme;
   switch (backend) {
     case 'redis':
-    case 'rediss': {
+    case 'rediss':
+    case 'sentinel': {
+      // `sentinel://h:26379;sentinel://h2:26380` is Celery's `SentinelBackend`.
       if (sep < 0) return parseBackendUrl(`${backend}://`);
       const parsed = parseBrokerUrl(text);
       if (parsed.transport !== 'redis') throw configError(`not a Redis URL: ${text}`);

@@ -65,6 +65,12 @@ export interface Delivery {
   readonly redelivered: boolean;
   /** The queue this delivery came from. */
   readonly queue: string;
+  // Issue 8: optional (`?`) only until every Delivery literal (worker test doubles) sets them;
+  // the lead makes them required at merge.
+  /** The consumer session (channel incarnation) that delivered it; bumps on every reset. */
+  readonly session?: number;
+  /** True once the broker took this delivery back: ack()/reject() then resolve as no-ops. */
+  readonly isVoid?: boolean;
   ack(): Promise<void>;
   /** Reject; with `requeue` the broker delivers it again (Redis: to the back of the FIFO). */
   reject(requeue: boolean): Promise<void>;
@@ -83,10 +89,24 @@ export interface ConsumeOptions {
    * `ack()`/`reject()` are no-ops. AMQP only; Redis fanout uses `subscribeFanout`.
    */
   noAck?: boolean;
+  /**
+   * The broker took back every unacked delivery this consumer had handed out (connection or
+   * channel lost, consumer cancelled by the broker): they will be redelivered. Called before any
+   * delivery of the new session reaches the handler.
+   */
+  onReset?: (reason: Error) => void;
 }
 
 /** A running consumer. */
 export interface Consumer {
+  // Issue 8: optional (`?`) only until RedisFanoutSubscriber implements them; the lead makes
+  // them required at merge.
+  /** The queues consumed now. */
+  readonly queues?: readonly string[];
+  /** add_consumer: consume one more queue on this consumer; held deliveries are untouched. */
+  addQueue?(queue: string): Promise<void>;
+  /** cancel_consumer: stop consuming one queue; deliveries already handed out stay valid. */
+  cancelQueue?(queue: string): Promise<void>;
   /** Stop receiving; unacked deliveries stay pending until acked/rejected or the broker closes. */
   cancel(): Promise<void>;
   /**
@@ -95,6 +115,22 @@ export interface Consumer {
    */
   setPrefetch?(prefetch: number): Promise<void>;
 }
+
+/** One status stream for every transport; the worker logs it in Celery's words. */
+export type BrokerStatus =
+  | { readonly state: 'connecting'; readonly target: string; readonly attempt: number }
+  | { readonly state: 'connected'; readonly target: string }
+  | { readonly state: 'lost'; readonly target: string; readonly reason: Error }
+  | {
+      readonly state: 'reconnecting';
+      readonly target: string;
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly reason: Error;
+    }
+  | { readonly state: 'gave-up'; readonly target: string; readonly reason: Error };
+export type BrokerStatusListener = (status: BrokerStatus) => void;
+// `target`: the URL with the password masked as Celery prints it (amqp://guest:**@127.0.0.1:5672//).
 
 /** What a transport can do (`kombu/transport/base.py`, `Transport.implements`). */
 export interface BrokerCapabilities {
@@ -114,6 +150,8 @@ export interface BrokerCapabilities {
  */
 export interface Broker {
   readonly capabilities: BrokerCapabilities;
+  /** Subscribe to status changes; returns the unsubscribe function. */
+  onStatus(listener: BrokerStatusListener): () => void;
   /** Connect; idempotent (concurrent callers share one attempt). */
   connect(): Promise<void>;
   /** Close; idempotent. Redis restores unacked deliveries, as kombu's `QoS.restore_unacked_once`. */

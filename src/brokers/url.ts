@@ -38,6 +38,12 @@ export interface RedisBrokerUrl {
   password: string | undefined;
   db: number;
   query: Record<string, string>;
+  /**
+   * `sentinel://h:26379;sentinel://h2:26380`: every sentinel of the list, in order
+   * (`kombu/transport/redis.py`, `SentinelChannel._sentinel_managed_pool` reads `client.alt`).
+   * The master comes from them under transport option `master_name`.
+   */
+  sentinels?: readonly { host: string; port: number }[];
 }
 
 /**
@@ -159,7 +165,7 @@ export function urlToParts(url: string): UrlParts {
 }
 
 const AMQP_SCHEMES = new Set(['amqp', 'pyamqp', 'amqps']);
-const REDIS_SCHEMES = new Set(['redis', 'rediss']);
+const REDIS_SCHEMES = new Set(['redis', 'rediss', 'sentinel']);
 
 function parseAmqp(parts: UrlParts): AmqpBrokerUrl {
   const tls = parts.scheme === 'amqps' || parts.query.ssl === 'true' || parts.query.ssl === '1';
@@ -207,12 +213,17 @@ function parseRedis(parts: UrlParts, socket: boolean): RedisBrokerUrl {
       query,
     };
   }
+  const sentinel = parts.scheme === 'sentinel';
+  const hostname = parts.hostname ?? '127.0.0.1';
+  // `SentinelTransport.default_port` is 26379.
+  const port = parts.port ?? (sentinel ? 26379 : 6379);
   return {
     transport: 'redis',
     scheme: parts.scheme,
     tls: parts.scheme === 'rediss',
-    hostname: parts.hostname ?? '127.0.0.1',
-    port: parts.port ?? 6379,
+    ...(sentinel ? { sentinels: [{ host: hostname, port }] } : {}),
+    hostname,
+    port,
     socketPath: undefined,
     username: parts.username,
     password: parts.password,
@@ -226,8 +237,14 @@ function parseRedis(parts: UrlParts, socket: boolean): RedisBrokerUrl {
  * entry; use {@link parseBrokerUrls} for all of them.
  */
 export function parseBrokerUrl(url: string): BrokerUrl {
-  const first = parseBrokerUrls(url)[0];
+  const all = parseBrokerUrls(url);
+  const first = all[0];
   if (first === undefined) throw configError('empty broker URL');
+  if (first.transport === 'redis' && first.scheme === 'sentinel') {
+    // Every `sentinel://` entry of the list is one sentinel of the same master.
+    const sentinels = all.flatMap((u) => (u.transport === 'redis' ? (u.sentinels ?? []) : []));
+    return { ...first, sentinels };
+  }
   return first;
 }
 

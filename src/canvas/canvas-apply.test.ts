@@ -1,13 +1,17 @@
-import { isPyDict, type PyValue } from '../serialization/py-values';
+import type { CeleryProfileName } from '../protocol/profiles';
+import { isPyDict, PyDateTime, type PyValue } from '../serialization/py-values';
 import { listFixtures, loadFixture } from '../../test/support/fixtures';
 import { applyAsync } from './apply';
-import { recordingHost } from '../../test/support/canvas/recording-host';
+import { recordingHost, settings } from '../../test/support/canvas/recording-host';
+import { encodeCanvasTask } from './host';
 import { chain, chord, chunks, group, xmap, xstarmap } from './primitives';
 import { Signature, signature } from './signature';
 import { getProfile } from '../protocol/profiles';
 
 type Dict = Record<string, PyValue>;
 const s = (name: string, ...args: PyValue[]): Signature => signature(name, { args });
+const ETA = new PyDateTime('2026-01-02T04:00:00.250000+00:00');
+const EXPIRES = new PyDateTime('2026-01-03T04:00:00+00:00');
 
 /** The workflows of `python-peers/fixtures/cases_canvas.py`, `_workflows`. */
 // `cs`: the line's signature dicts carry `chord_size` (4.4/5.0).
@@ -33,6 +37,25 @@ const workflows: Record<string, (cs: boolean) => { sig: Signature; options: Dict
     sig: chain(s('tasks.add', 1, 2), group(s('tasks.mul', 2), s('tasks.mul', 3)), s('tasks.tsum')),
     options: {},
   }),
+  'chain-step-datetimes': () => ({
+    sig: chain(
+      s('tasks.add', 1, 2).set({ eta: ETA, expires: EXPIRES }),
+      s('tasks.mul', 3).set({ eta: ETA, expires: EXPIRES }),
+    ),
+    options: {},
+  }),
+  'chain-step-routing': () => ({
+    sig: chain(
+      s('tasks.add', 1, 2).set({
+        exchange: 'ex-topic',
+        exchange_type: 'topic',
+        routing_key: 'rk.one',
+        delivery_mode: 1,
+      }),
+      s('tasks.mul', 3).set({ delivery_mode: 'transient' }),
+    ),
+    options: {},
+  }),
 };
 
 /**
@@ -49,8 +72,8 @@ const cases = listFixtures('canvas')
 
 describe('Node-applied canvases publish exactly what Celery publishes', () => {
   it('covers every workflow fixture of every line', () => {
-    // 6 workflows × protocol 1/2 per Celery line (cases_canvas.py, `_workflows`).
-    expect(cases.length).toBe(12 * new Set(cases.map((c) => c.line)).size);
+    // 8 workflows × protocol 1/2 per Celery line (cases_canvas.py, `_workflows`).
+    expect(cases.length).toBe(16 * new Set(cases.map((c) => c.line)).size);
   });
   it.each(cases.map((c) => [c.file, c] as const))('%s', async (_f, fx) => {
     const protocol = fx.input.protocol as 1 | 2;
@@ -67,6 +90,29 @@ describe('Node-applied canvases publish exactly what Celery publishes', () => {
       expect(got?.headers).toEqual(m.headers);
       expect(Object.keys(got?.headers ?? {})).toEqual(m.headers_order);
       expect(got?.correlationId).toBe((m.properties as Dict).correlation_id);
+      // Where the step went and the properties Celery set from its options (exchange_type and
+      // delivery_mode are consumed by send_task_message, never sent as properties).
+      const built = encodeCanvasTask(
+        settings(fx.line, protocol),
+        `celery-${fx.line}` as CeleryProfileName,
+        { now: new Date('2026-01-02T03:04:05.678Z'), origin: 'x', oid: host.oid },
+        got?.name ?? '',
+        got?.args ?? [],
+        {},
+        got?.options ?? {},
+      );
+      expect([built.route.exchange, built.route.routingKey]).toEqual([m.exchange, m.routing_key]);
+      const props = m.properties as Dict;
+      const ours = built.message.properties;
+      expect(ours.delivery_mode).toBe(props.delivery_mode);
+      expect(ours.priority ?? 0).toBe(props.priority);
+      expect(Object.keys(ours).filter((k) => !['expiration', 'priority'].includes(k))).toEqual(
+        (m.properties_order as string[]).filter((k) => !['expiration', 'priority'].includes(k)),
+      );
+      // `expiration` is `expires - now` in ms: our clock here has no microseconds (±1 ms).
+      if (props.expiration === undefined) expect(ours.expiration).toBeUndefined();
+      else
+        expect(Math.abs(Number(ours.expiration) - Number(props.expiration))).toBeLessThanOrEqual(1);
     }
     const sizes = (fx.expected.backend_commands as PyValue[][])
       .filter((c) => c[0] === 'set' && typeof c[1] === 'string' && c[1].endsWith('.s'))

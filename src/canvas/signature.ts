@@ -1,5 +1,5 @@
 import { ProtocolError } from '../errors/errors';
-import type { CeleryProfileName } from '../protocol/profiles';
+import { getProfile, type CeleryProfileName } from '../protocol/profiles';
 import { parseSignature, type SignatureDict } from '../protocol/signature';
 import { isPyDict, type PyValue } from '../serialization/py-values';
 
@@ -36,7 +36,7 @@ export interface FreezeArgs {
 
 /** Celery lines before 5.3 freeze/apply canvases the older way (no header link stripping, …). */
 export function isLegacyLine(env: CanvasEnv): boolean {
-  return env.profile !== 'celery-5.7';
+  return getProfile(env.profile).legacyCanvas;
 }
 
 /** Convert an {@link OptValue} into the plain value that travels in messages. */

@@ -9,6 +9,7 @@ import {
 } from '../errors/errors';
 import { pyJsonDumps, pyJsonLoads } from '../serialization/python-json';
 import { isPyDict, type PyValue } from '../serialization/py-values';
+import type { CeleryConfig } from '../config/config';
 import type { CliIo } from './io';
 
 /** Used for both broker and backend when neither flags nor environment name one. */
@@ -16,6 +17,8 @@ export const CALL_DEFAULT_URL = 'redis://127.0.0.1:6379/0';
 
 export const CALL_USAGE = `usage: celery-wire call TASK [options]
 
+  -A, --app PATH       the app module \`worker -A\` takes; its \`config\` (brokerUrl,
+                       resultBackend, brokerTransportOptions, brokerUseSsl, …) is used
   --args JSON          positional arguments, a JSON list (integers exact)
   --kwargs JSON        keyword arguments, a JSON object
   --queue NAME         destination queue (default: celery)
@@ -25,10 +28,14 @@ export const CALL_USAGE = `usage: celery-wire call TASK [options]
   --priority N
   --serializer json|msgpack|yaml
   --protocol 1|2
-  --broker URL         default $CELERY_BROKER_URL, else ${CALL_DEFAULT_URL}
-  --backend URL        default $CELERY_RESULT_BACKEND, else ${CALL_DEFAULT_URL}
+  --broker URL         default: the app config, $CELERY_BROKER_URL, else ${CALL_DEFAULT_URL}
+  --backend URL        default: the app config, $CELERY_RESULT_BACKEND, else ${CALL_DEFAULT_URL}
+  --broker-transport-options JSON   e.g. '{"global_keyprefix": "pfx:"}' (over the app's)
+  --backend-transport-options JSON  result_backend_transport_options (over the app's)
+  --celery-line 5.7|5.2|4.4         header profile of the cluster (default: app config, 5.7)
   --timeout SECONDS    give up waiting (exit 3)
   --no-wait            print the task id and exit
+  -h, --help           this text
 
 exit status: 0 ok, 1 task failed/revoked, 2 usage, 3 timeout, 4 other error
 `;
@@ -58,10 +65,14 @@ export function parseCallArgs(
 ): {
   task: string;
   apply: ApplyOptions;
-  broker: string;
-  backend: string;
+  /** From flags or environment; `undefined` leaves it to the app config, then the default. */
+  broker: string | undefined;
+  backend: string | undefined;
   timeout: number | undefined;
   wait: boolean;
+  app: string | undefined;
+  settings: Partial<CeleryConfig>;
+  help: boolean;
 } {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -80,9 +91,38 @@ export function parseCallArgs(
       backend: { type: 'string' },
       timeout: { type: 'string' },
       'no-wait': { type: 'boolean' },
+      app: { type: 'string', short: 'A' },
+      'broker-transport-options': { type: 'string' },
+      'backend-transport-options': { type: 'string' },
+      'celery-line': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  const settings: Partial<CeleryConfig> = {};
+  const bto = dictFlag('broker-transport-options', values['broker-transport-options']);
+  if (bto) settings.brokerTransportOptions = bto;
+  const rto = dictFlag('backend-transport-options', values['backend-transport-options']);
+  if (rto) settings.resultBackendTransportOptions = rto;
+  const line = values['celery-line'];
+  if (line !== undefined) {
+    if (line !== '5.7' && line !== '5.2' && line !== '4.4')
+      throw new UsageError('--celery-line must be 5.7, 5.2 or 4.4');
+    settings.celeryLine = line;
+  }
   const [task, ...extra] = positionals;
+  if (values.help === true) {
+    return {
+      task: task ?? '',
+      apply: {},
+      broker: undefined,
+      backend: undefined,
+      timeout: undefined,
+      wait: true,
+      app: values.app,
+      settings,
+      help: true,
+    };
+  }
   if (task === undefined || extra.length > 0) throw new UsageError('exactly one TASK is required');
   const apply: ApplyOptions = {};
   const args = json('args', values.args);
@@ -124,11 +164,42 @@ export function parseCallArgs(
   return {
     task,
     apply,
-    broker: values.broker ?? env.CELERY_BROKER_URL ?? CALL_DEFAULT_URL,
-    backend: values.backend ?? env.CELERY_RESULT_BACKEND ?? CALL_DEFAULT_URL,
+    broker: values.broker ?? nonEmpty(env.CELERY_BROKER_URL),
+    backend: values.backend ?? nonEmpty(env.CELERY_RESULT_BACKEND),
     timeout: num('timeout', values.timeout),
     wait,
+    app: values.app,
+    settings,
+    help: false,
   };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** A JSON object flag, kept as plain JS values (transport options are not wire data). */
+function dictFlag(name: string, v: string | undefined): Record<string, unknown> | undefined {
+  if (v === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (e) {
+    throw new UsageError(`--${name}: invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new UsageError(`--${name} must be a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * The app module's `config`, loaded by the same loader as `worker -A` (`src/cli/worker.ts`,
+ * `loadAppModule`), so both commands read one module the same way.
+ */
+async function appConfig(path: string | undefined): Promise<Partial<CeleryConfig>> {
+  if (path === undefined) return {};
+  const { loadAppModule } = await import('./worker.js');
+  return (await loadAppModule(path)).config;
 }
 
 /**
@@ -147,13 +218,38 @@ export async function callCommand(
     io.stderr(`celery-wire call: ${e instanceof Error ? e.message : String(e)}\n${CALL_USAGE}`);
     return 2;
   }
+  if (parsed.help) {
+    io.stdout(CALL_USAGE);
+    return 0;
+  }
+  let config: Partial<CeleryConfig>;
+  try {
+    config = await appConfig(parsed.app);
+  } catch (e) {
+    io.stderr(
+      `celery-wire call: cannot load app ${parsed.app ?? ''}: ${e instanceof Error ? e.message : String(e)}\n`,
+    );
+    return 4;
+  }
   let app: CeleryApp | undefined;
   try {
+    const backend = parsed.backend ?? config.resultBackend ?? CALL_DEFAULT_URL;
     app = createApp({
-      env: {},
-      brokerUrl: parsed.broker,
-      resultBackend: parsed.wait ? parsed.backend : 'disabled',
       resultAcceptContent: ['json', 'msgpack', 'yaml'],
+      ...config,
+      ...parsed.settings,
+      // Dict settings: the flag's keys over the app's (Celery merges `-o`-style overrides too).
+      brokerTransportOptions: {
+        ...config.brokerTransportOptions,
+        ...parsed.settings.brokerTransportOptions,
+      },
+      resultBackendTransportOptions: {
+        ...config.resultBackendTransportOptions,
+        ...parsed.settings.resultBackendTransportOptions,
+      },
+      env: {},
+      brokerUrl: parsed.broker ?? config.brokerUrl ?? CALL_DEFAULT_URL,
+      resultBackend: parsed.wait ? backend : 'disabled',
     });
     const result = await app.sendTask(parsed.task, parsed.apply);
     if (!parsed.wait) {

@@ -107,8 +107,25 @@ export function decodeToDocument(text: string): string {
   return pyJsonDumps(doc);
 }
 
+export const DECODE_USAGE = `usage: celery-wire decode [FILE|-]
+
+Print what is really in one raw Celery message, as JSON: task, id, args, kwargs, embed, headers,
+properties, content type/encoding, compression and the transport fields.
+
+  FILE        a Redis list entry (kombu's JSON envelope) or an AMQP message as
+              {"properties": {...}, "headers": {...}, "body_base64": "..."}
+  -           read the message from stdin (also the default without FILE)
+  -h, --help  show this help
+
+Exit status: 0 decoded, 2 unreadable or invalid input (one line on stderr).
+`;
+
 /** `celery-wire decode [FILE|-]`: exit 0 on success, 2 with one line on stderr on bad input. */
 export async function decodeCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    io.stdout(DECODE_USAGE);
+    return 0;
+  }
   const file = argv[0];
   if (argv.length > 1) {
     io.stderr('celery-wire decode: expected at most one FILE argument (or - for stdin)\n');

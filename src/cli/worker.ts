@@ -25,9 +25,16 @@ const USAGE = `usage: celery-wire worker --app PATH [options]
       --without-control     do not consume the pidbox (no remote control)
       --visibility-timeout S Redis transport visibility_timeout in seconds (default 3600)
       --celery-line 4.4…5.7 Celery line whose result format and json dialect to write (default 5.7)
+  -h, --help                show this help
+
+Signals (as celery worker): SIGTERM warm shutdown (running tasks finish, held messages go back,
+exit 0); SIGINT warm shutdown (exit 1); SIGQUIT or a second signal: cold shutdown (running tasks
+are abandoned and their acks_late messages go back, exit 1). The process exits once the shutdown
+completed, even if the app module keeps handles open.
 `;
 
 interface WorkerArgs {
+  help?: boolean;
   app?: string;
   queues?: string[];
   concurrency: number;
@@ -62,6 +69,10 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerArgs {
       return v;
     };
     switch (flag) {
+      case '-h':
+      case '--help':
+        a.help = true;
+        break;
       case '-A':
       case '--app':
         a.app = value();
@@ -207,58 +218,115 @@ function loggerFor(level: string, io: CliIo): WorkerLogger {
   };
 }
 
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Exit codes of `celery worker` (`celery/platforms.py`: EX_OK, EX_FAILURE; usage: 2). */
+const EX_OK = 0;
+const EX_FAILURE = 1;
+const EX_USAGE = 2;
+
 /**
  * `celery-wire worker`: run a TypeScript worker until SIGTERM/SIGINT (warm shutdown: running
- * tasks finish, held messages go back) or a second signal (cold shutdown).
+ * tasks finish, held messages go back) or SIGQUIT / a second signal (cold shutdown). Startup
+ * errors are one line, never a stack trace; the broker connection is retried as
+ * `broker_connection_retry_on_startup`. After the shutdown, `io.exit` ends the process.
  */
 export async function workerCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const code = await runWorker(argv, io);
+  if (io.exit) await io.exit(code);
+  return code;
+}
+
+async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
   let args: WorkerArgs;
   try {
     args = parseWorkerArgs(argv);
+    if (args.help === true) {
+      io.stdout(USAGE);
+      return EX_OK;
+    }
     if (args.app === undefined) throw new Error('--app is required');
   } catch (e) {
-    io.stderr(`celery-wire worker: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
-    return 2;
+    io.stderr(`celery-wire worker: ${errorText(e)}\n${USAGE}`);
+    return EX_USAGE;
   }
-  const app = await loadAppModule(args.app);
-  const config = resolveConfig(
-    {
-      ...app.config,
-      ...(args.broker ? { brokerUrl: args.broker } : {}),
-      ...(args.backend ? { resultBackend: args.backend } : {}),
-      ...(args.prefetchMultiplier === undefined
-        ? {}
-        : { workerPrefetchMultiplier: args.prefetchMultiplier }),
-      ...(args.celeryLine === undefined ? {} : { celeryLine: args.celeryLine }),
-    },
-    process.env,
-  );
-  const { broker, backend, transport } = connectionsFor(config, args.visibilityTimeout);
-  const worker = new Worker({
-    broker,
-    backend,
-    config,
-    tasks: app.tasks,
-    ...(args.queues ? { queues: args.queues } : {}),
-    concurrency: args.concurrency,
-    hostname: args.hostname,
-    sendEvents: args.events,
-    enableControl: args.control,
-    transport,
-    logger: loggerFor(args.loglevel, io),
-  });
-  await worker.start();
+  let app: Awaited<ReturnType<typeof loadAppModule>>;
+  try {
+    app = await loadAppModule(args.app);
+  } catch (e) {
+    io.stderr(`celery-wire worker: cannot load app ${args.app}: ${errorText(e)}\n`);
+    return EX_FAILURE;
+  }
+  const logger = loggerFor(args.loglevel, io);
+  let worker: Worker;
+  try {
+    const config = resolveConfig(
+      {
+        ...app.config,
+        ...(args.broker ? { brokerUrl: args.broker } : {}),
+        ...(args.backend ? { resultBackend: args.backend } : {}),
+        ...(args.prefetchMultiplier === undefined
+          ? {}
+          : { workerPrefetchMultiplier: args.prefetchMultiplier }),
+        ...(args.celeryLine === undefined ? {} : { celeryLine: args.celeryLine }),
+      },
+      process.env,
+    );
+    const { broker, backend, transport } = connectionsFor(config, args.visibilityTimeout);
+    worker = new Worker({
+      broker,
+      backend,
+      config,
+      tasks: app.tasks,
+      ...(args.queues ? { queues: args.queues } : {}),
+      concurrency: args.concurrency,
+      hostname: args.hostname,
+      sendEvents: args.events,
+      enableControl: args.control,
+      transport,
+      logger,
+    });
+  } catch (e) {
+    io.stderr(`celery-wire worker: ${errorText(e)}\n`);
+    return EX_FAILURE;
+  }
+  let exitCode = EX_OK;
   let signals = 0;
-  await new Promise<void>((done) => {
-    const onSignal = (sig: NodeJS.Signals): void => {
-      signals++;
-      const cold = signals > 1;
-      io.stderr(`\nworker: ${sig} → ${cold ? 'cold' : 'warm'} shutdown\n`);
-      worker.shutdown({ cold }).then(done, done);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    void worker.whenShutdownRequested().then(() => worker.shutdown().then(done, done));
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
   });
-  return 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    const cold = signals > 1 || sig === 'SIGQUIT';
+    // Celery: SIGTERM exits EX_OK, SIGINT and every cold shutdown EX_FAILURE.
+    if (cold || sig === 'SIGINT') exitCode = EX_FAILURE;
+    io.stdout(`\nworker: ${cold ? 'Cold' : 'Warm'} shutdown (MainProcess)\n`);
+    worker.shutdown({ cold }).then(resolveDone, resolveDone);
+  };
+  const signalNames: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT'];
+  for (const s of signalNames) process.on(s, onSignal);
+  try {
+    try {
+      await worker.start();
+    } catch (e) {
+      if (signals > 0) {
+        await done;
+        return exitCode;
+      }
+      // `celery/worker/worker.py`, `WorkController.start`: critical, then exit EX_FAILURE.
+      logger.log('error', `Unrecoverable error: ${errorText(e)}`);
+      await worker.shutdown({ cold: true }).catch(() => undefined);
+      return EX_FAILURE;
+    }
+    void worker
+      .whenShutdownRequested()
+      .then(() => worker.shutdown().then(resolveDone, resolveDone));
+    await done;
+    return exitCode;
+  } finally {
+    for (const s of signalNames) process.off(s, onSignal);
+  }
 }

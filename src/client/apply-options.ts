@@ -21,7 +21,7 @@ export interface ApplyOptions {
   expires?: number | PyFloat | Instant | string;
   queue?: string;
   exchange?: string;
-  exchangeType?: 'direct' | 'topic' | 'fanout';
+  exchangeType?: 'direct' | 'topic' | 'fanout' | 'headers';
   routingKey?: string;
   /** 0–255 on RabbitMQ (needs `x-max-priority`), 0–9 on Redis (lower first). */
   priority?: number;
@@ -33,13 +33,15 @@ export interface ApplyOptions {
   headers?: Readonly<Record<string, PyValue>>;
   /** Extra message properties (Celery's `**options` that reach `Producer.publish`). */
   properties?: Readonly<Record<string, PyValue>>;
-  timeLimit?: number;
-  softTimeLimit?: number;
+  /** Seconds; a `PyFloat` stays a float on the wire. */
+  timeLimit?: number | PyFloat;
+  softTimeLimit?: number | PyFloat;
   retries?: number;
   /** Name shown in logs instead of the task name. */
   shadow?: string;
-  link?: SignatureDict | readonly SignatureDict[];
-  linkError?: SignatureDict | readonly SignatureDict[];
+  /** Callbacks: signature dicts or canvas signatures (`TaskHandle.s()`). */
+  link?: SignatureLike | readonly SignatureLike[];
+  linkError?: SignatureLike | readonly SignatureLike[];
   /** Do not store or wait for a result (no `on_task_call`). */
   ignoreResult?: boolean;
   protocol?: 1 | 2;
@@ -51,6 +53,20 @@ export interface ApplyOptions {
   groupIndex?: number;
   /** `delivery_mode` (default `task_default_delivery_mode`, 2). */
   deliveryMode?: 1 | 2;
+  /** `replaced_task_nesting` header (`Task.replace` depth; 5.7 headers). */
+  replacedTaskNesting?: number;
+}
+
+/** A signature dict, or anything that turns into one (a canvas `Signature`). */
+export type SignatureLike = SignatureDict | { toDict(): SignatureDict };
+
+function toDicts(
+  v: SignatureLike | readonly SignatureLike[] | undefined,
+): SignatureDict | SignatureDict[] | undefined {
+  const one = (x: SignatureLike): SignatureDict =>
+    'toDict' in x && typeof x.toDict === 'function' ? x.toDict() : (x as SignatureDict);
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? (v as readonly SignatureLike[]).map(one) : one(v as SignatureLike);
 }
 
 /** App-level defaults that shape a message. */
@@ -102,13 +118,14 @@ export function toTaskInput(
   put(t, 'softTimeLimit', o.softTimeLimit);
   put(t, 'retries', o.retries);
   put(t, 'shadow', o.shadow);
-  put(t, 'link', o.link);
-  put(t, 'linkError', o.linkError);
+  put(t, 'link', toDicts(o.link));
+  put(t, 'linkError', toDicts(o.linkError));
   put(t, 'ignoreResult', o.ignoreResult);
   put(t, 'replyTo', o.replyTo);
   put(t, 'rootId', o.rootId);
   put(t, 'parentId', o.parentId);
   put(t, 'groupId', o.groupId);
   put(t, 'groupIndex', o.groupIndex);
+  put(t, 'replacedTaskNesting', o.replacedTaskNesting);
   return t;
 }

@@ -7,7 +7,7 @@ import { encodeTaskMessage } from '../protocol/task-message';
 import type { JsonDialect } from '../serialization/python-json';
 import { toTaskInput, type ApplyOptions } from './apply-options';
 import { AsyncResult, type ResultHost, type RevokeOptions } from './async-result';
-import { routeTask, type RoutingSettings } from './router';
+import { routeTask, type RoutingSettings } from '../protocol/route';
 
 /** The configuration a client reads (a structural subset of the app's `CeleryConfig`). */
 export interface ClientSettings extends RoutingSettings {

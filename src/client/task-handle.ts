@@ -1,4 +1,4 @@
-import { signatureDict, type SignatureDict } from '../protocol/signature';
+import { Signature, type OptValue } from '../canvas/signature';
 import type { PyValue } from '../serialization/py-values';
 import type { ApplyOptions } from './apply-options';
 import type { AsyncResult } from './async-result';
@@ -36,23 +36,26 @@ export class TaskHandle<A extends PyValue[] = PyValue[], R = PyValue> {
   }
 
   /**
-   * `Task.s(*args, **kwargs)` as the dict that travels in `link`/`link_error`/canvas
-   * (`celery/canvas.py`, `Signature`); `options` are apply options in Celery's snake_case.
+   * `Task.s(*args, **kwargs)`: a canvas {@link Signature} (`celery/canvas.py`, `Signature`), so it
+   * goes into `chain()`/`group()`/`chord()` and, as `link`/`linkError`, into apply options.
+   * `options` are apply options in Celery's snake_case. The handle's defaults (queue, priority, …)
+   * are not copied into them, as Celery's `Task.s` leaves options empty: pass them in `options`
+   * to route a canvas step.
    */
   s(
     args: readonly PyValue[] = [],
     kwargs: Readonly<Record<string, PyValue>> = {},
-    options: Readonly<Record<string, PyValue>> = {},
-  ): SignatureDict {
-    return signatureDict({ task: this.name, args, kwargs, options });
+    options: Readonly<Record<string, OptValue>> = {},
+  ): Signature {
+    return new Signature(this.name, { args, kwargs, options });
   }
 
   /** `Task.si(...)`: an immutable signature (the parent's result is not prepended). */
   si(
     args: readonly PyValue[] = [],
     kwargs: Readonly<Record<string, PyValue>> = {},
-    options: Readonly<Record<string, PyValue>> = {},
-  ): SignatureDict {
-    return signatureDict({ task: this.name, args, kwargs, options, immutable: true });
+    options: Readonly<Record<string, OptValue>> = {},
+  ): Signature {
+    return new Signature(this.name, { args, kwargs, options, immutable: true });
   }
 }

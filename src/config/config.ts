@@ -70,11 +70,6 @@ export interface CeleryConfig {
   jsonDialect: JsonDialect;
   /** Redis transport `visibility_timeout` (seconds). */
   visibilityTimeout: number;
-  /**
-   * `broker_transport_options`: kombu's snake_case keys as Python writes them (SQS: `region`,
-   * `queue_name_prefix`, `visibility_timeout`, `wait_time_seconds`, `predefined_queues`, …).
-   */
-  brokerTransportOptions: Readonly<Record<string, unknown>>;
   /** `control_exchange` / `event_exchange`. */
   controlExchange: string;
   /** `beat_schedule`: periodic entries for `celery-wire beat` (see {@link BeatScheduleEntrySetting}). */
@@ -110,6 +105,29 @@ export interface CeleryConfig {
   databaseCreateTablesAtSetup?: boolean;
   /** `result_chord_retry_interval`: `celery.chord_unlock`'s retry countdown (default 1.0 s). */
   resultChordRetryInterval?: number;
+  /**
+   * `broker_transport_options`, kombu's own snake_case keys (`{ master_name: 'mymaster',
+   * global_keyprefix: 'pfx:', visibility_timeout: 7200 }`; SQS: `region`, `queue_name_prefix`,
+   * `wait_time_seconds`, `predefined_queues`, …); checked when the broker is built.
+   */
+  brokerTransportOptions: Readonly<Record<string, unknown>>;
+  /** `result_backend_transport_options` (`global_keyprefix`, `master_name`, `sentinel_kwargs` …). */
+  resultBackendTransportOptions: Readonly<Record<string, unknown>>;
+  /** `broker_use_ssl`: `{ ssl_cert_reqs, ssl_ca_certs, ssl_certfile, ssl_keyfile }` (Redis keys). */
+  brokerUseSsl: boolean | Readonly<Record<string, unknown>> | null;
+  /** `redis_backend_use_ssl`: the same `ssl_*` keys for the Redis result backend. */
+  redisBackendUseSsl: Readonly<Record<string, unknown>> | null;
+  /**
+   * Size caps in bytes. Celery and kombu have none; these are celery-wire's own settings. A task
+   * message whose body exceeds `messageMaxSize` (default 128 MiB, RabbitMQ 3.8–3.13's
+   * `max_message_size`), or decompresses past `messageMaxDecompressedSize` (default 256 MiB),
+   * is rejected without requeue (dead-lettered where a DLX is set); a result document over
+   * `resultMaxSize` (default 512 MiB, Redis' `proto-max-bulk-len`) is refused when read.
+   * All raise `MessageTooLargeError`.
+   */
+  messageMaxSize: number;
+  messageMaxDecompressedSize: number;
+  resultMaxSize: number;
 }
 
 /** Celery's defaults (`celery/app/defaults.py`), except where the environment says otherwise. */
@@ -143,12 +161,18 @@ export const DEFAULT_CONFIG: CeleryConfig = {
   celeryLine: '5.7',
   jsonDialect: 'kombu-5.3',
   visibilityTimeout: 3600,
-  brokerTransportOptions: {},
   controlExchange: 'celery',
   eventExchange: 'celeryev',
   taskAlwaysEager: false,
   taskEagerPropagates: false,
   taskStoreEagerResult: false,
+  brokerTransportOptions: {},
+  resultBackendTransportOptions: {},
+  brokerUseSsl: false,
+  redisBackendUseSsl: null,
+  messageMaxSize: 128 * 1024 * 1024,
+  messageMaxDecompressedSize: 256 * 1024 * 1024,
+  resultMaxSize: 512 * 1024 * 1024,
 };
 
 /** Environment variables Celery itself reads (`celery/app/base.py`, `Celery.__init__`). */

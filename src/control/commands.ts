@@ -1,4 +1,5 @@
 import type { QueueSpec } from '../brokers/broker';
+import { getProfile, type CeleryProfile, type CeleryProfileName } from '../protocol/profiles';
 import { reprStr } from '../protocol/repr';
 import { isPyDict, type PyValue } from '../serialization/py-values';
 import { nok, ok, type ControlHandler } from './pidbox';
@@ -44,12 +45,19 @@ function numOrNull(v: PyValue | undefined): number | null {
 }
 
 /** `set(ids)` repr as Python prints it in `tasks {…} flagged as revoked`. */
-function setRepr(ids: readonly string[]): string {
+function idSetRepr(ids: readonly string[]): string {
   return ids.length === 0 ? 'set()' : `{${ids.map(reprStr).join(', ')}}`;
 }
 
-/** The built-in command table (`celery/worker/control.py`), bound to a worker. */
-export function controlHandlers(t: ControlTarget): Map<string, ControlHandler> {
+/**
+ * The built-in command table (`celery/worker/control.py`), bound to a worker; `profile` is the
+ * Celery line whose reply texts we reproduce (default the newest).
+ */
+export function controlHandlers(
+  t: ControlTarget,
+  profile?: CeleryProfileName | CeleryProfile,
+): Map<string, ControlHandler> {
+  const setRepr = getProfile(profile).revokeReplySetRepr;
   const m = new Map<string, ControlHandler>();
   const revoke: ControlHandler = async (a) => {
     const ids = [...new Set(idsOf(a.task_id))];
@@ -66,7 +74,7 @@ export function controlHandlers(t: ControlTarget): Map<string, ControlHandler> {
           : `terminate: ${terminated.join(', ')}`,
       );
     }
-    return ok(`tasks ${setRepr(ids)} flagged as revoked`);
+    return ok(`tasks ${setRepr ? idSetRepr(ids) : ids.join(', ')} flagged as revoked`);
   };
   m.set('ping', () => ok('pong'));
   m.set('revoke', revoke);

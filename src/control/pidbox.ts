@@ -1,10 +1,11 @@
 import type { Broker, Consumer } from '../brokers/broker';
 import { isFanoutBroker, type FanoutMessage } from '../brokers/fanout';
 import type { LamportClock } from '../events/clock';
-import type { RawMessage } from '../protocol/raw-message';
+import { controlReplyMessage, parseControlRequest } from '../protocol/control';
 import { pyRepr } from '../protocol/repr';
+import type { JsonDialect } from '../serialization/python-json';
 import { isPyDict, PyFloat, type PyValue } from '../serialization/py-values';
-import { dumps, loads } from '../serialization/registry';
+import { loads } from '../serialization/registry';
 
 /** A control command handler: keyword arguments in, reply value out (`Panel.data`). */
 export type ControlHandler = (args: Record<string, PyValue>) => PyValue | Promise<PyValue>;
@@ -19,6 +20,13 @@ export interface PidboxNodeOptions {
   namespace?: string;
   /** `accept_content` for incoming commands (the mailbox follows task_serializer since 5.1). */
   accept?: readonly string[];
+  /**
+   * Reply serializer: the mailbox's, which Celery sets to `task_serializer`
+   * (`celery/app/control.py`, `Control.__init__`); default the request's own content type.
+   */
+  serializer?: string;
+  /** JSON dialect of replies (`jsonDialect` setting); default the newest kombu's. */
+  jsonDialect?: JsonDialect;
   onError?: (err: Error) => void;
   log?: (msg: string) => void;
 }
@@ -77,7 +85,7 @@ export class PidboxNode {
     await c?.cancel();
   }
 
-  /** Handle one command message; exported for tests through {@link PidboxNode.handle}. */
+  /** Handle one command message (`Node.handle_message`); malformed requests are reported. */
   private async onMessage(m: FanoutMessage): Promise<void> {
     try {
       const raw = m.message;
@@ -92,26 +100,29 @@ export class PidboxNode {
     }
   }
 
-  /** `Node.handle_message` + `dispatch`; returns the reply value or undefined when not for us. */
+  /**
+   * `Node.handle_message` + `dispatch`; returns the reply value or undefined when not for us.
+   * The request is read by `parseControlRequest` and the reply written by `controlReplyMessage`
+   * (`src/protocol/control.ts`, fixture-tested against kombu's own output).
+   */
   async handle(
     body: Record<string, PyValue>,
     contentType = 'application/json',
   ): Promise<PyValue | undefined> {
-    const { destination, pattern, matcher } = body;
+    const req = parseControlRequest(body);
     const host = this.o.hostname;
     let run = false;
-    if (Array.isArray(destination) && destination.length > 0) run = destination.includes(host);
-    else if (typeof pattern === 'string' && pattern && typeof matcher === 'string' && matcher) {
-      run = matches(host, pattern, matcher);
-    } else run = true;
+    if (req.destination !== null && req.destination.length > 0) {
+      run = req.destination.includes(host);
+    } else if (req.pattern && req.matcher) run = matches(host, req.pattern, req.matcher);
+    else run = true;
     if (!run) return undefined;
-    const method = typeof body.method === 'string' ? body.method : '';
-    const args = isPyDict(body.arguments) ? body.arguments : {};
+    const method = req.method;
     let reply: PyValue;
     const h = this.o.handlers.get(method);
     try {
       if (!h) throw new KeyError(method);
-      reply = await h(args);
+      reply = await h(req.arguments);
     } catch (e) {
       reply = {
         error:
@@ -121,48 +132,36 @@ export class PidboxNode {
       };
     }
     this.o.log?.(`pidbox: ${method} → ${pyRepr(reply)}`);
-    const replyTo = body.reply_to;
     // `shutdown` raises WorkerShutdown (a SystemExit) in Celery: `dispatch` re-raises it, no reply.
     if (method === 'shutdown') return reply;
-    if (
-      isPyDict(replyTo) &&
-      typeof replyTo.exchange === 'string' &&
-      typeof replyTo.routing_key === 'string'
-    ) {
-      await this.reply(
-        { [host]: reply },
-        replyTo.exchange,
-        replyTo.routing_key,
-        body.ticket ?? null,
-        contentType,
-      );
-    }
+    if (req.replyTo) await this.reply(reply, req.replyTo, req.ticket, contentType);
     return reply;
   }
 
+  /** `Node.reply` → `Mailbox._publish_reply` (serializer: the mailbox's, i.e. task_serializer). */
   private async reply(
-    data: Record<string, PyValue>,
-    exchange: string,
-    routingKey: string,
-    ticket: PyValue,
-    contentType: string,
+    reply: PyValue,
+    replyTo: { exchange: string; routing_key: string },
+    ticket: string | null,
+    requestContentType: string,
   ): Promise<void> {
     const b = this.o.broker;
-    if (isFanoutBroker(b)) await b.declareExchange(exchange, 'direct', { durable: false });
-    let enc;
-    try {
-      enc = dumps(data, contentType);
-    } catch {
-      enc = dumps(data, 'json');
-    }
-    const message: RawMessage = {
-      body: enc.body,
-      contentType: enc.contentType,
-      contentEncoding: enc.contentEncoding,
-      headers: { ticket, clock: this.o.clock.forward() },
-      properties: { delivery_mode: 1, priority: 0 },
+    if (isFanoutBroker(b)) await b.declareExchange(replyTo.exchange, 'direct', { durable: false });
+    const base = {
+      hostname: this.o.hostname,
+      reply,
+      ticket,
+      clock: this.o.clock.forward(),
+      replyTo,
+      ...(this.o.jsonDialect === undefined ? {} : { jsonDialect: this.o.jsonDialect }),
     };
-    await b.publish(message, { exchange, routingKey });
+    let pub;
+    try {
+      pub = controlReplyMessage({ ...base, serializer: this.o.serializer ?? requestContentType });
+    } catch {
+      pub = controlReplyMessage({ ...base, serializer: 'json' });
+    }
+    await b.publish(pub.message, { exchange: pub.exchange, routingKey: pub.routingKey });
   }
 }
 

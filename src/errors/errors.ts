@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'E_CHORD'
   | 'E_TASK_FAILED'
   | 'E_CONFIG'
-  | 'E_SECURITY';
+  | 'E_SECURITY'
+  | 'E_TOO_LARGE';
 
 /** Root of every error celery-wire throws. */
 export class CeleryError extends Error {
@@ -93,6 +94,30 @@ export class ContentDisallowedError extends SerializationError {
     );
     this.name = 'ContentDisallowedError';
     this.contentType = contentType;
+  }
+}
+
+/**
+ * A message body, its decompressed form, or a result document is larger than the configured cap
+ * (`messageMaxSize`, `messageMaxDecompressedSize`, `resultMaxSize`). Celery/kombu have no such
+ * limit; the worker treats it as an invalid message (rejected without requeue, so a dead-letter
+ * exchange receives it) instead of letting one message exhaust the process's memory.
+ */
+export class MessageTooLargeError extends CeleryError {
+  /** What was too large. */
+  readonly what: 'message' | 'decompressed body' | 'result';
+  /** The cap in bytes. */
+  readonly limit: number;
+  constructor(
+    what: MessageTooLargeError['what'],
+    limit: number,
+    options?: ErrorOptions & { size?: number },
+  ) {
+    const size = options?.size === undefined ? 'more than' : `${String(options.size)} bytes, over`;
+    super('E_TOO_LARGE', `${what} too large: ${size} the limit of ${String(limit)} bytes`, options);
+    this.name = 'MessageTooLargeError';
+    this.what = what;
+    this.limit = limit;
   }
 }
 

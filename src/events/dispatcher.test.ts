@@ -28,7 +28,7 @@ describe('event dispatcher (celery/events/dispatcher.py)', () => {
     expect(msg?.properties.delivery_mode).toBe(1);
     const text = new TextDecoder().decode(msg?.body);
     expect(text).toMatch(
-      /^\{"hostname": "w@h", "utcoffset": -?\d+, "pid": 7, "clock": 1, "uuid": "u", "result": "5", "timestamp": 1700000000\.5, "type": "task-succeeded"\}$/,
+      /^\{"hostname": "w@h", "utcoffset": -?\d+\.\d+, "pid": 7, "clock": 1, "uuid": "u", "result": "5", "timestamp": 1700000000\.5, "type": "task-succeeded"\}$/,
     );
   });
   it('sends nothing while disabled', async () => {
@@ -46,8 +46,34 @@ describe('event dispatcher (celery/events/dispatcher.py)', () => {
     await d.send('task-started', { uuid: 'u' });
     expect(d.sent).toBe(0);
   });
-  it('reports the UTC offset in hours west, as time.timezone // 3600', () => {
+  it('reports the UTC offset in hours west, exactly (time.timezone / 3600)', () => {
     const d = new Date();
-    expect(utcoffsetHours(d)).toBe(Math.floor(d.getTimezoneOffset() / 60));
+    expect(utcoffsetHours(d)).toBe(d.getTimezoneOffset() / 60);
+  });
+
+  it('sends utcoffset as the profile says: float on 5.7, floor-divided int on 5.2', async () => {
+    const bodies: string[] = [];
+    for (const profile of ['celery-5.7', 'celery-5.2'] as const) {
+      const broker = {
+        publish: (m: RawMessage) => {
+          bodies.push(new TextDecoder().decode(m.body));
+          return Promise.resolve();
+        },
+      } as unknown as Broker;
+      const d = new EventDispatcher({
+        broker,
+        hostname: 'w@h',
+        pid: 1,
+        clock: new LamportClock(),
+        now: () => 0,
+        utcoffset: () => -5.5,
+        profile,
+        transport: 'redis',
+        enabled: true,
+      });
+      await d.send('task-started', { uuid: 'u' });
+    }
+    expect(bodies[0]).toContain('"utcoffset": -5.5,');
+    expect(bodies[1]).toContain('"utcoffset": -6,');
   });
 });

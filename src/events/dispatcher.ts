@@ -1,8 +1,9 @@
 import type { Broker } from '../brokers/broker';
 import { isFanoutBroker } from '../brokers/fanout';
-import type { RawMessage } from '../protocol/raw-message';
-import { PyFloat, type PyValue } from '../serialization/py-values';
-import { dumps } from '../serialization/registry';
+import { buildEvent, EVENT_EXCHANGE, eventMessage, eventRoutingKey } from '../protocol/event';
+import { getProfile, type CeleryProfile, type CeleryProfileName } from '../protocol/profiles';
+import type { JsonDialect } from '../serialization/python-json';
+import type { PyValue } from '../serialization/py-values';
 import type { LamportClock } from './clock';
 
 /** Options of {@link EventDispatcher}. */
@@ -19,6 +20,12 @@ export interface EventDispatcherOptions {
   exchange?: string;
   /** `event_serializer` (default `json`). */
   serializer?: string;
+  /** The Celery line whose bytes we send (`utcoffset` float on 5.7, int before). Default newest. */
+  profile?: CeleryProfileName | CeleryProfile;
+  /** JSON dialect of the body; default the profile's. */
+  jsonDialect?: JsonDialect;
+  /** Hours west of UTC at a wall-clock instant (ms); default {@link utcoffsetHours} of the host. */
+  utcoffset?: (nowMs: number) => number;
   /** Transport kind: `celeryev` is fanout on Redis and topic on AMQP (`get_exchange`). */
   transport: 'redis' | 'amqp';
   /** Start enabled (worker `-E` / `worker_send_task_events`). */
@@ -27,44 +34,43 @@ export interface EventDispatcherOptions {
 }
 
 /**
- * `celery/events/utils.py`/`celery/utils/time.py`, `utcoffset`: hours *west* of UTC
- * (`time.timezone // 3600`, or `time.altzone` during DST) — `Date.getTimezoneOffset()` has the
- * same sign; Python floors.
+ * `celery/utils/time.py`, `utcoffset`: hours *west* of UTC (`time.timezone / 3600`, or
+ * `time.altzone` during DST) — `Date.getTimezoneOffset()` has the same sign. Exact here; the
+ * profile decides how it travels (true division in 5.7.0, floor division before: `buildEvent`).
  */
 export function utcoffsetHours(d: Date): number {
-  return Math.floor(d.getTimezoneOffset() / 60);
+  return d.getTimezoneOffset() / 60;
 }
 
 /**
- * `celery/events/dispatcher.py`, `EventDispatcher.publish`: one event per message, routing key
- * = type with `-` → `.`, headers `{hostname}`, delivery_mode 1, body key order
- * `hostname, utcoffset, pid, clock, <fields>, timestamp, type` (`Event()`).
+ * `celery/events/dispatcher.py`, `EventDispatcher.publish`. The bytes come from
+ * `src/protocol/event.ts` (`buildEvent` + `eventMessage`, tested against Celery's own output);
+ * this class only adds the clock, the broker and the enabled switch.
  */
 export class EventDispatcher {
   enabled: boolean;
   private readonly exchange: string;
+  private readonly profile: CeleryProfile;
   private declared: Promise<void> | undefined;
   sent = 0;
 
   constructor(private readonly o: EventDispatcherOptions) {
     this.enabled = o.enabled ?? false;
-    this.exchange = o.exchange ?? 'celeryev';
+    this.exchange = o.exchange ?? EVENT_EXCHANGE;
+    this.profile = getProfile(o.profile);
   }
 
   /** The event body (`Event(type, **fields)` + the dispatcher's common fields). */
   build(type: string, fields: Readonly<Record<string, PyValue>>): Record<string, PyValue> {
     const nowMs = this.o.now();
-    const ts = fields.timestamp ?? new PyFloat(nowMs / 1000);
-    const body: Record<string, PyValue> = {
+    return buildEvent(type, fields, {
       hostname: this.o.hostname,
-      utcoffset: utcoffsetHours(new Date(nowMs)),
       pid: this.o.pid,
       clock: this.o.clock.forward(),
-    };
-    for (const [k, v] of Object.entries(fields)) if (k !== 'timestamp') body[k] = v;
-    body.timestamp = ts;
-    body.type = type;
-    return body;
+      utcoffsetHours: (this.o.utcoffset ?? ((ms) => utcoffsetHours(new Date(ms))))(nowMs),
+      timestamp: nowMs / 1000,
+      profile: this.profile,
+    });
   }
 
   private declare(): Promise<void> {
@@ -83,18 +89,16 @@ export class EventDispatcher {
     if (!this.enabled) return;
     try {
       await this.declare();
-      const body = this.build(type, fields);
-      const enc = dumps(body, this.o.serializer ?? 'json');
-      const message: RawMessage = {
-        body: enc.body,
-        contentType: enc.contentType,
-        contentEncoding: enc.contentEncoding,
-        headers: { hostname: this.o.hostname },
-        properties: { delivery_mode: 1, priority: 0 },
-      };
-      await this.o.broker.publish(message, {
+      const pub = eventMessage(this.build(type, fields), {
+        hostname: this.o.hostname,
+        routingKey: eventRoutingKey(type),
+        serializer: this.o.serializer ?? 'json',
+        jsonDialect: this.o.jsonDialect ?? this.profile.jsonDialect,
         exchange: this.exchange,
-        routingKey: type.replace(/-/g, '.'),
+      });
+      await this.o.broker.publish(pub.message, {
+        exchange: pub.exchange,
+        routingKey: pub.routingKey,
       });
       this.sent++;
     } catch (e) {

@@ -1,5 +1,6 @@
 import { loadavg, type } from 'node:os';
-import { PyFloat, type PyValue } from '../serialization/py-values';
+import { workerEventFields } from '../protocol/event';
+import type { PyValue } from '../serialization/py-values';
 import type { EventDispatcher } from './dispatcher';
 
 /** Software identification sent in worker events (`sw_ident`, `sw_ver`, `sw_sys`). */
@@ -12,52 +13,78 @@ export interface HeartStats {
   processed(): number;
 }
 
-/** `round(x + 0.005, 2)`-like "rounded up to 2 decimals" load averages (`Heart._send`). */
-function loadAverages(): PyValue[] {
-  return loadavg().map((x) => new PyFloat(Math.ceil(x * 100) / 100));
+/** What the heart says about the software and the host (defaults: celery-wire, `os`). */
+export interface HeartInfo {
+  swIdent?: string;
+  swVer?: string;
+  swSys?: string;
+  /** Load averages (1, 5, 15 min); default `os.loadavg()`. */
+  loadavg?: () => readonly [number, number, number];
+}
+
+/** `os.getloadavg()` as a triple (rounded up to 2 decimals by the caller, `celery/utils/sysinfo.py`, `load_average`). */
+function hostLoadavg(): readonly [number, number, number] {
+  const [a = 0, b = 0, c = 0] = loadavg();
+  return [a, b, c];
 }
 
 /**
  * `celery/worker/heartbeat.py`, `Heart`: `worker-online` at start, `worker-heartbeat` every
  * `freq` seconds (default 2.0), `worker-offline` at stop. Monitors consider a worker alive while
- * `now < last + freq * 2` (`celery/events/state.py`, `heartbeat_expires`).
+ * `now < last + freq * 2` (`celery/events/state.py`, `heartbeat_expires`). The fields are
+ * `src/protocol/event.ts`, `workerEventFields` (fixture-tested).
  */
 export class Heart {
   private timer: NodeJS.Timeout | undefined;
+  private readonly sw: { swIdent: string; swVer: string; swSys: string };
 
   constructor(
     private readonly events: EventDispatcher,
     private readonly stats: HeartStats,
     readonly freq = 2.0,
-  ) {}
+    private readonly info: HeartInfo = {},
+  ) {
+    this.sw = {
+      swIdent: info.swIdent ?? SW_IDENT,
+      swVer: info.swVer ?? SW_VER,
+      swSys: info.swSys ?? type(),
+    };
+  }
 
   private fields(freq: number): Record<string, PyValue> {
-    return {
-      freq: new PyFloat(freq),
+    const la = (this.info.loadavg ?? hostLoadavg)();
+    return workerEventFields({
+      freq,
       active: this.stats.active(),
       processed: this.stats.processed(),
-      loadavg: loadAverages(),
-      sw_ident: SW_IDENT,
-      sw_ver: SW_VER,
-      sw_sys: type(),
-    };
+      loadavg: [ceil2(la[0]), ceil2(la[1]), ceil2(la[2])],
+      ...this.sw,
+    });
   }
 
   async start(): Promise<void> {
     await this.events.send('worker-online', this.fields(this.freq));
     this.timer = setInterval(() => {
-      void this.events.send('worker-heartbeat', this.fields(this.freq));
+      void this.beat();
     }, this.freq * 1000);
     this.timer.unref();
   }
 
-  /** The `heartbeat` control command: one beat with `freq=5` and the `sw_*` fields. */
+  /** One periodic `worker-heartbeat` (what the timer sends every `freq` seconds). */
+  beat(): Promise<void> {
+    return this.events.send('worker-heartbeat', this.fields(this.freq));
+  }
+
+  /**
+   * The `heartbeat` control command (`celery/worker/control.py`, `heartbeat`): one beat with the
+   * integer `freq=5` and the `sw_*` fields only.
+   */
   async beatNow(): Promise<void> {
     await this.events.send('worker-heartbeat', {
-      freq: new PyFloat(5),
-      sw_ident: SW_IDENT,
-      sw_ver: SW_VER,
-      sw_sys: type(),
+      freq: 5,
+      sw_ident: this.sw.swIdent,
+      sw_ver: this.sw.swVer,
+      sw_sys: this.sw.swSys,
     });
   }
 
@@ -66,4 +93,8 @@ export class Heart {
     this.timer = undefined;
     await this.events.send('worker-offline', this.fields(this.freq));
   }
+}
+
+function ceil2(x: number): number {
+  return Math.ceil(x * 100) / 100;
 }

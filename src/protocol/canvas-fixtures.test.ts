@@ -1,4 +1,4 @@
-import { isPyDict, type PyValue } from '../serialization/py-values';
+import { isPyDict, PyDateTime, type PyValue } from '../serialization/py-values';
 import { fixtureDialect, listFixtures, loadFixture } from '../../test/support/fixtures';
 import { getProfile, type CeleryProfileName } from './profiles';
 import { decodeRedisEnvelope, encodeRedisEnvelope } from './redis-envelope';
@@ -69,6 +69,8 @@ function constructsFor(cs: boolean): Record<string, () => SignatureDict> {
   };
 }
 
+const PINNED_NOW = new PyDateTime('2026-01-02T03:04:05.678901+00:00');
+
 const all = listFixtures('canvas').map(({ file, line }) => loadFixture(file, line));
 const dicts = all.filter((f) => f.meta.case.startsWith('dict-'));
 const flows = all.filter((f) => !f.meta.case.startsWith('dict-'));
@@ -132,12 +134,16 @@ describe('canvas workflows: every published message decodes and re-encodes byte 
         chain: d.embed.chain,
         chord: d.embed.chord,
         replyTo: env.message.properties.reply_to!,
+        ...(typeof env.message.properties.delivery_mode === 'number'
+          ? { deliveryMode: env.message.properties.delivery_mode }
+          : {}),
         ...(typeof env.message.properties.priority === 'number'
           ? { priority: env.message.properties.priority }
           : {}),
         ...(isPyDict(h) && typeof h.argsrepr === 'string' && !v1 ? { argsrepr: h.argsrepr } : {}),
       },
-      { now: new Date(0), origin: (h.origin ?? 'gen0@x') as string, replyTo: '' },
+      // The generator's pinned clock (`expiration` = expires - now, in ms).
+      { now: PINNED_NOW, origin: (h.origin ?? 'gen0@x') as string, replyTo: '' },
     );
     expect(Buffer.from(again.body).toString()).toBe(Buffer.from(env.message.body).toString());
     expect(

@@ -108,7 +108,8 @@ export function controlRequestMessage(
 export function controlReplyMessage(o: {
   hostname: string;
   reply: PyValue;
-  ticket: string;
+  /** The request's ticket (kombu passes `body.get('ticket')`, so it may be None). */
+  ticket: string | null;
   clock: number;
   replyTo: { exchange: string; routing_key: string };
   serializer?: string;

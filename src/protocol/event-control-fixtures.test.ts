@@ -78,19 +78,21 @@ describe('event fixtures', () => {
     const sent = sentBody(fx) as Dict;
     const fields: Dict = isPyDict(i.fields)
       ? orderedLike(i.fields, sent)
-      : workerEventFields({
-          freq: 2,
-          active: 0,
-          processed: 0,
-          loadavg: [0, 0, 0],
-          swVer: fx.meta.celery,
-          swSys: 'Linux',
-        });
+      : i.control === 'heartbeat'
+        ? { freq: 5, sw_ident: 'py-celery', sw_ver: fx.meta.celery, sw_sys: 'Linux' }
+        : workerEventFields({
+            freq: 2,
+            active: 0,
+            processed: 0,
+            loadavg: [0, 0, 0],
+            swVer: fx.meta.celery,
+            swSys: 'Linux',
+          });
     const ev = buildEvent(type, fields, {
       hostname: i.hostname as string,
       pid: i.pid as number,
       clock: (i.clock_start as number) + 1,
-      utcoffsetHours: 0,
+      utcoffsetHours: typeof i.utcoffset_hours === 'number' ? i.utcoffset_hours : 0,
       timestamp: i.timestamp as number,
       profile: `celery-${fx.line}` as CeleryProfileName,
     });

@@ -72,7 +72,14 @@ export interface EventPublish {
  */
 export function eventMessage(
   event: Record<string, PyValue> | readonly Record<string, PyValue>[],
-  opts: { hostname: string; routingKey: string; serializer?: string; jsonDialect?: JsonDialect },
+  opts: {
+    hostname: string;
+    routingKey: string;
+    serializer?: string;
+    jsonDialect?: JsonDialect;
+    /** `event_exchange` (default `celeryev`). */
+    exchange?: string;
+  },
 ): EventPublish {
   const enc = dumps(
     event,
@@ -87,7 +94,7 @@ export function eventMessage(
       headers: { hostname: opts.hostname },
       properties: { delivery_mode: 1, priority: 0 },
     },
-    exchange: EVENT_EXCHANGE,
+    exchange: opts.exchange ?? EVENT_EXCHANGE,
     routingKey: opts.routingKey,
   };
 }

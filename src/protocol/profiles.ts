@@ -38,6 +38,28 @@ export interface CeleryProfile {
   rpcFullMeta: boolean;
   /** Events carry `utcoffset` as a float in hours (`celery/utils/time.py`, `utcoffset`, true division in 5.7.0); an int before. */
   floatUtcoffset: boolean;
+  /** kombu JSON dialect: `__type__` envelopes since kombu 5.3 (`kombu/utils/json.py`), plain before. */
+  jsonDialect: 'kombu-5.3' | 'kombu-legacy';
+  /** The RPC reply queue is declared `durable=True` (Celery 5.7.0, `ResultConsumer`), `False` before. */
+  rpcDurableReplyQueue: boolean;
+  /** Canvases freeze and apply the pre-5.3 way (`celery/canvas.py` at v5.2.7; see `src/canvas`). */
+  legacyCanvas: boolean;
+  /** Redis chord join: the Lua script with `.d`/`.c` (5.7.0) instead of the MULTI pipeline. */
+  redisChordLua: boolean;
+  /** kombu ≥5.7 keeps `_kombu.binding_permanent.*` sets (`kombu/transport/redis.py`). */
+  redisPermanentBindings: boolean;
+  /** On Sentinel, fanout messages go to the literal `/{db}.` topic (kombu < 5.4, see `RedisKeyspace`). */
+  redisLegacySentinel: boolean;
+  /**
+   * `revoke` marks non-running ids REVOKED in the result backend (`celery/worker/control.py`,
+   * `_revoke`, `backend.mark_as_revoked`, Celery 5.7.0); older lines only flag them.
+   */
+  revokeMarksBackend: boolean;
+  /**
+   * The `revoke` reply names the ids by the set's repr, `tasks {'a'} flagged as revoked` (5.7.0,
+   * `_revoke` returns the set), instead of `tasks a flagged as revoked` (`', '.join`, 5.2.7).
+   */
+  revokeReplySetRepr: boolean;
 }
 
 const BASE_KEYS = [
@@ -75,6 +97,14 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: null,
     rpcFullMeta: true,
     floatUtcoffset: true,
+    jsonDialect: 'kombu-5.3',
+    rpcDurableReplyQueue: true,
+    legacyCanvas: false,
+    redisChordLua: true,
+    redisPermanentBindings: true,
+    redisLegacySentinel: false,
+    revokeMarksBackend: true,
+    revokeReplySetRepr: true,
   },
   // 5.3–5.6: values from protocol-fixtures/celery-5.{3,4,5,6} (generated from 5.3.6, 5.4.0, 5.5.3,
   // 5.6.3): the 5.3 stamping headers; aware `date_done` from 5.4.0; `ignore_result: False`,
@@ -94,6 +124,15 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: false,
     rpcFullMeta: false,
     floatUtcoffset: false,
+    // Read from each line's source (celery/backends/rpc.py, redis.py, worker/control.py; kombu).
+    jsonDialect: 'kombu-5.3',
+    rpcDurableReplyQueue: false,
+    legacyCanvas: false,
+    redisChordLua: false,
+    redisPermanentBindings: false,
+    redisLegacySentinel: false,
+    revokeMarksBackend: true,
+    revokeReplySetRepr: true,
   },
   'celery-5.5': {
     name: 'celery-5.5',
@@ -110,6 +149,15 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: false,
     rpcFullMeta: false,
     floatUtcoffset: false,
+    // Read from each line's source (celery/backends/rpc.py, redis.py, worker/control.py; kombu).
+    jsonDialect: 'kombu-5.3',
+    rpcDurableReplyQueue: false,
+    legacyCanvas: false,
+    redisChordLua: false,
+    redisPermanentBindings: false,
+    redisLegacySentinel: false,
+    revokeMarksBackend: false,
+    revokeReplySetRepr: true,
   },
   'celery-5.4': {
     name: 'celery-5.4',
@@ -126,6 +174,15 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: false,
     rpcFullMeta: false,
     floatUtcoffset: false,
+    // Read from each line's source (celery/backends/rpc.py, redis.py, worker/control.py; kombu).
+    jsonDialect: 'kombu-5.3',
+    rpcDurableReplyQueue: false,
+    legacyCanvas: false,
+    redisChordLua: false,
+    redisPermanentBindings: false,
+    redisLegacySentinel: false,
+    revokeMarksBackend: false,
+    revokeReplySetRepr: true,
   },
   'celery-5.3': {
     name: 'celery-5.3',
@@ -142,6 +199,15 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: false,
     rpcFullMeta: false,
     floatUtcoffset: false,
+    // Read from each line's source (celery/backends/rpc.py, redis.py, worker/control.py; kombu).
+    jsonDialect: 'kombu-5.3',
+    rpcDurableReplyQueue: false,
+    legacyCanvas: false,
+    redisChordLua: false,
+    redisPermanentBindings: false,
+    redisLegacySentinel: true,
+    revokeMarksBackend: false,
+    revokeReplySetRepr: true,
   },
   'celery-5.2': {
     name: 'celery-5.2',
@@ -152,6 +218,14 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: false,
     rpcFullMeta: false,
     floatUtcoffset: false,
+    jsonDialect: 'kombu-legacy',
+    rpcDurableReplyQueue: false,
+    legacyCanvas: true,
+    redisChordLua: false,
+    redisPermanentBindings: false,
+    redisLegacySentinel: true,
+    revokeMarksBackend: false,
+    revokeReplySetRepr: false,
   },
   // 5.1.2: `ignore_result` header, no AMQP `expiration` (added in 5.2.0); 5.0.5: as 4.4.7.
   'celery-5.1': {
@@ -163,6 +237,15 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: false,
     rpcFullMeta: false,
     floatUtcoffset: false,
+    // Read from each line's source (celery/backends/rpc.py, redis.py, worker/control.py; kombu).
+    jsonDialect: 'kombu-legacy',
+    rpcDurableReplyQueue: false,
+    legacyCanvas: true,
+    redisChordLua: false,
+    redisPermanentBindings: false,
+    redisLegacySentinel: true,
+    revokeMarksBackend: false,
+    revokeReplySetRepr: false,
   },
   'celery-5.0': {
     name: 'celery-5.0',
@@ -173,6 +256,15 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: false,
     rpcFullMeta: false,
     floatUtcoffset: false,
+    // Read from each line's source (celery/backends/rpc.py, redis.py, worker/control.py; kombu).
+    jsonDialect: 'kombu-legacy',
+    rpcDurableReplyQueue: false,
+    legacyCanvas: true,
+    redisChordLua: false,
+    redisPermanentBindings: false,
+    redisLegacySentinel: true,
+    revokeMarksBackend: false,
+    revokeReplySetRepr: false,
   },
   'celery-4.4': {
     name: 'celery-4.4',
@@ -183,11 +275,25 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     ignoreResultDefault: false,
     rpcFullMeta: false,
     floatUtcoffset: false,
+    jsonDialect: 'kombu-legacy',
+    rpcDurableReplyQueue: false,
+    legacyCanvas: true,
+    redisChordLua: false,
+    redisPermanentBindings: false,
+    redisLegacySentinel: true,
+    revokeMarksBackend: false,
+    revokeReplySetRepr: false,
   },
 };
 
 /** The default profile. */
 export const DEFAULT_PROFILE: CeleryProfile = PROFILES['celery-5.7'];
+
+/**
+ * Every v2 header key any supported line sends: the newest line's keys, a superset of the older
+ * lines' in the same order (the same array object as the newest profile's `headerKeys`).
+ */
+export const ALL_HEADER_KEYS: readonly string[] = DEFAULT_PROFILE.headerKeys;
 
 /** Resolve a profile name (or pass a profile through); unknown names throw a RangeError. */
 export function getProfile(p: CeleryProfileName | CeleryProfile | undefined): CeleryProfile {

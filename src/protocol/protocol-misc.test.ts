@@ -12,7 +12,6 @@ import { buildEvent, multiEventRoutingKey, parseEventBody } from './event';
 import { exceptionFromDict, prepareException } from './exception';
 import { getProfile, profileForVersion } from './profiles';
 import { groupResultTuple, parseResultMeta } from './result-meta';
-import { resolveRoute } from './route';
 import { parseSignature } from './signature';
 import { precedence, READY_STATES, stateGreaterThan } from './states';
 
@@ -45,35 +44,6 @@ describe('backend keys', () => {
         [['b', null], null],
       ],
     ]);
-  });
-});
-
-describe('routing', () => {
-  it('uses the anonymous exchange for direct routes missing exchange or key', () => {
-    expect(resolveRoute({})).toEqual({
-      exchange: '',
-      routingKey: 'celery',
-      queue: 'celery',
-      exchangeType: 'direct',
-    });
-    expect(resolveRoute({ queue: 'q', exchange: 'ex' }).exchange).toBe('');
-    expect(resolveRoute({ exchange: 'ex', routingKey: 'rk' })).toEqual({
-      exchange: 'ex',
-      routingKey: 'rk',
-      queue: 'celery',
-      exchangeType: 'direct',
-    });
-    expect(
-      resolveRoute(
-        { queue: 't', exchangeType: 'topic' },
-        { defaultQueue: 'celery', queues: { t: { exchange: 'tx', routingKey: 'a.b' } } },
-      ),
-    ).toEqual({
-      exchange: 'tx',
-      routingKey: 'a.b',
-      queue: 't',
-      exchangeType: 'topic',
-    });
   });
 });
 

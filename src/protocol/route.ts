@@ -1,74 +1,165 @@
 /**
- * Where a task message is published. Kept apart from {@link RawMessage} because routing is the
- * broker's business, not the message's. The rules are `celery/app/amqp.py`,
- * `AMQP._create_task_sender.send_task_message`, and `celery/app/routes.py`, `Router.route`.
+ * Where a task message is published: `celery/app/routes.py` (`Router.route`, `MapRoute`) and
+ * `celery/app/amqp.py` (`AMQP._create_task_sender.send_task_message`). Kept apart from
+ * the message because routing is the broker's business, not the message's. The client,
+ * the canvas and the worker's own publishes all route through {@link routeTask}; the task
+ * fixtures check it against where Celery published each case.
  */
+import type { RouteSpec, RouterFunction, TaskRoutes } from '../config/routes';
+import { CeleryError } from '../errors/errors';
+import type { PyValue } from '../serialization/py-values';
 
-/** Routing options as `apply_async` takes them. */
-export interface RouteOptions {
-  /** Queue name; defaults to `defaultQueue`. */
-  queue?: string;
-  exchange?: string;
-  routingKey?: string;
-  /** Type of the exchange; defaults to the queue's exchange type, else `direct`. */
-  exchangeType?: 'direct' | 'topic' | 'fanout' | 'headers';
+export type { RouteSpec, RouterFunction, TaskRoutes };
+
+/**
+ * The queue to declare before publishing, in the broker's `QueueSpec` shape (structurally: the
+ * protocol layer does not import the brokers).
+ */
+export interface RouteQueue {
+  name: string;
+  exchange: string;
+  exchangeType: 'direct' | 'topic' | 'fanout';
+  routingKey: string;
+  arguments?: Record<string, PyValue>;
 }
 
-/** Configuration the routing falls back on (`task_default_*` settings). */
-export interface RouteDefaults {
-  defaultQueue: string;
-  /** `task_default_exchange` (defaults to the queue name). */
-  defaultExchange?: string;
-  /** `task_default_routing_key` (defaults to the queue name). */
-  defaultRoutingKey?: string;
-  /** Known queues: their exchange, exchange type and routing key (`task_queues`). */
-  queues?: Readonly<
-    Record<
-      string,
-      { exchange?: string; exchangeType?: RouteOptions['exchangeType']; routingKey?: string }
-    >
-  >;
+/** The settings routing reads (a subset of the app configuration). */
+export interface RoutingSettings {
+  taskRoutes: TaskRoutes | null;
+  taskDefaultQueue: string;
+  taskDefaultExchange: string | null;
+  taskDefaultExchangeType: 'direct' | 'topic' | 'fanout';
+  taskDefaultRoutingKey: string | null;
+  taskQueueMaxPriority: number | null;
 }
 
-/** The resolved destination of one publish. */
-export interface TaskRoute {
-  /** `''` for AMQP's default exchange (the anonymous-exchange shortcut). */
+/** Explicit routing options of one call (win over routes, as `lpmerge(route, options)`). */
+export interface ExplicitRoute {
+  queue?: string | undefined;
+  exchange?: string | undefined;
+  routingKey?: string | undefined;
+  exchangeType?: 'direct' | 'topic' | 'fanout' | 'headers' | undefined;
+  priority?: number | undefined;
+}
+
+/** Where one task message goes, and the queue to declare first. */
+export interface ResolvedRoute {
   exchange: string;
   routingKey: string;
-  /** The queue Python declares before publishing (`declare=[queue]`). */
-  queue: string;
-  exchangeType: NonNullable<RouteOptions['exchangeType']>;
+  /** The queue kombu declares before publishing (`declare=[queue]`); a broker `QueueSpec`. */
+  queue: RouteQueue;
+  /** A route's priority, when the call gave none. */
+  priority: number | undefined;
 }
 
 /**
- * Resolve a route as `send_task_message` does: with a direct exchange and a missing exchange *or*
- * routing key, publish to the default exchange `''` with the queue name as routing key; otherwise
- * the named exchange with `routing_key or queue.routing_key or task_default_routing_key`.
+ * `fnmatch.translate` for keys containing `*` (`celery/app/routes.py`, `MapRoute.__init__`): the
+ * whole name must match; `*` any run, `?` one char, `[…]` a class.
  */
-export function resolveRoute(
-  opts: RouteOptions,
-  defaults: RouteDefaults = { defaultQueue: 'celery' },
-): TaskRoute {
-  // `Router.route` merges in `task_default_queue` whenever no queue is given, even with an
-  // explicit exchange; the queue is then declared before publishing.
-  const queue = opts.queue ?? defaults.defaultQueue;
-  const q = defaults.queues?.[queue];
-  const exchangeType = opts.exchangeType ?? q?.exchangeType ?? 'direct';
-  if ((!opts.exchange || !opts.routingKey) && exchangeType === 'direct') {
-    return { exchange: '', routingKey: queue, queue, exchangeType };
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob.charAt(i);
+    if (c === '*') re += '[\\s\\S]*';
+    else if (c === '?') re += '[\\s\\S]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 2);
+      if (end < 0) re += '\\[';
+      else {
+        let body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
+        if (body.startsWith('!')) body = `^${body.slice(1)}`;
+        re += `[${body}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
   }
-  // Python truthiness: an empty name counts as missing.
-  const exchange =
-    opts.exchange ?? firstNonEmpty(q?.exchange, defaults.defaultExchange ?? defaults.defaultQueue);
-  const routingKey = firstNonEmpty(
-    opts.routingKey,
-    q?.routingKey,
-    defaults.defaultRoutingKey ?? defaults.defaultQueue,
-  );
-  return { exchange, routingKey, queue, exchangeType };
+  return new RegExp(`^${re}$`);
 }
 
-function firstNonEmpty(...xs: (string | undefined)[]): string {
-  for (const x of xs) if (x !== undefined && x !== '') return x;
-  return '';
+/**
+ * `MapRoute.__call__`: exact names first, then patterns in insertion order; a string value is a
+ * queue name.
+ */
+function mapRoute(map: Readonly<Record<string, RouteSpec>>, name: string): RouteSpec | undefined {
+  if (Object.prototype.hasOwnProperty.call(map, name)) return map[name];
+  for (const [key, route] of Object.entries(map)) {
+    if (key.includes('*') && globToRegExp(key).test(name)) return route;
+  }
+  return undefined;
+}
+
+/** `Router.lookup_route`: the first router returning a route wins. */
+export function lookupRoute(
+  routes: TaskRoutes | null,
+  name: string,
+  args: readonly PyValue[],
+  kwargs: Readonly<Record<string, PyValue>>,
+): RouteSpec | undefined {
+  if (routes === null) return undefined;
+  const list = Array.isArray(routes)
+    ? (routes as readonly (Readonly<Record<string, RouteSpec>> | RouterFunction)[])
+    : [routes as Readonly<Record<string, RouteSpec>>];
+  for (const r of list) {
+    const route = typeof r === 'function' ? r(name, args, kwargs) : mapRoute(r, name);
+    if (route !== undefined && route !== null) return route;
+  }
+  return undefined;
+}
+
+/**
+ * The queue Celery creates for an unknown name (`Queues.new_missing`: `Queue(name,
+ * Exchange(name), name)`), or the default queue (`AMQP.Queues`: exchange `task_default_exchange`
+ * or the queue name, routing key `task_default_routing_key`), with `x-max-priority` added when
+ * `task_queue_max_priority` is set (`Queues._set_max_priority`).
+ */
+export function queueSpec(name: string, s: RoutingSettings): RouteQueue {
+  const isDefault = name === s.taskDefaultQueue;
+  const spec: RouteQueue = {
+    name,
+    exchange: isDefault ? (s.taskDefaultExchange ?? name) : name,
+    exchangeType: isDefault ? s.taskDefaultExchangeType : 'direct',
+    routingKey: isDefault ? (s.taskDefaultRoutingKey ?? name) : name,
+  };
+  if (s.taskQueueMaxPriority !== null)
+    spec.arguments = { 'x-max-priority': s.taskQueueMaxPriority };
+  return spec;
+}
+
+/**
+ * `Router.route` then `send_task_message`'s destination logic (`celery/app/routes.py`,
+ * `Router.route`; `celery/app/amqp.py`, `send_task_message`): the route's options are merged under
+ * the explicit ones (`lpmerge`: only non-None explicit values override), the default queue fills
+ * in when no queue is known, and a direct exchange without exchange *or* routing key becomes the
+ * anonymous exchange `''` with the queue name as routing key.
+ */
+export function routeTask(
+  name: string,
+  args: readonly PyValue[],
+  kwargs: Readonly<Record<string, PyValue>>,
+  explicit: ExplicitRoute,
+  s: RoutingSettings,
+): ResolvedRoute {
+  const found = lookupRoute(s.taskRoutes, name, args, kwargs);
+  const route: Exclude<RouteSpec, string> =
+    typeof found === 'string' ? { queue: found } : { ...(found ?? {}) };
+  const pick = <K extends keyof ExplicitRoute>(k: K): ExplicitRoute[K] =>
+    explicit[k] ?? (route as ExplicitRoute)[k];
+  const qname = pick('queue') ?? s.taskDefaultQueue;
+  if (qname === '') throw new CeleryError('E_CONFIG', 'empty queue name');
+  const queue = queueSpec(qname, s);
+  let exchange = pick('exchange');
+  let routingKey = pick('routingKey');
+  const exchangeType = pick('exchangeType') ?? queue.exchangeType;
+  if ((!exchange || !routingKey) && exchangeType === 'direct') {
+    exchange = '';
+    routingKey = qname;
+  } else if (exchange === undefined) {
+    // Python `or`: empty strings fall through too, hence `||`.
+    /* eslint-disable @typescript-eslint/prefer-nullish-coalescing */
+    exchange = queue.exchange || (s.taskDefaultExchange ?? s.taskDefaultQueue);
+    routingKey ||= queue.routingKey || (s.taskDefaultRoutingKey ?? s.taskDefaultQueue);
+    /* eslint-enable @typescript-eslint/prefer-nullish-coalescing */
+  }
+  // kombu publishes a missing routing key as '' (`Producer.publish`, `routing_key or ''`).
+  return { exchange, routingKey: routingKey ?? '', queue, priority: pick('priority') };
 }

@@ -1,9 +1,17 @@
-import { ContentDisallowedError, InvalidTaskError, ProtocolError } from '../errors/errors';
+import {
+  ContentDisallowedError,
+  DecodeError,
+  InvalidTaskError,
+  MessageTooLargeError,
+  ProtocolError,
+} from '../errors/errors';
+import { compress } from '../serialization/compression';
 import { pyJsonDumps } from '../serialization/python-json';
 import type { PyValue } from '../serialization/py-values';
 import { listFixtures, loadFixture } from '../../test/support/fixtures';
 import type { RawMessage } from './raw-message';
 import { decodeRedisEnvelope, encodeRedisEnvelope } from './redis-envelope';
+import { loadMessageBody } from './task-decode';
 import { decodeTaskMessage } from './task-message';
 
 function raw(
@@ -125,5 +133,45 @@ describe('decodeTaskMessage', () => {
   it('refuses content types outside accept', () => {
     const m = raw([[], {}, EMBED], { task: 't', id: '1' }, 'application/x-yaml');
     expect(() => decodeTaskMessage(m)).toThrow(ContentDisallowedError);
+  });
+});
+
+describe('size caps (messageMaxSize, messageMaxDecompressedSize)', () => {
+  const v2 = (body: Uint8Array, extra: Record<string, PyValue> = {}): RawMessage => ({
+    body,
+    contentType: 'application/json',
+    contentEncoding: 'utf-8',
+    headers: { lang: 'py', task: 't', id: 'i', ...extra },
+    properties: { correlation_id: 'i' },
+  });
+  // `[["xxxx…"], {}, {}]`, 2 MB of text that zlib shrinks to a few KB.
+  const text = Buffer.from(pyJsonDumps([['x'.repeat(2_000_000)], {}, {}]));
+  const caught = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    throw new Error('did not throw');
+  };
+
+  it('refuses a decompression bomb with MessageTooLargeError, not a DecodeError', () => {
+    const zipped = compress(text, 'zlib').body;
+    expect(zipped.byteLength).toBeLessThan(20_000);
+    const m = v2(zipped, { compression: 'application/x-gzip' });
+    const e = caught(() => decodeTaskMessage(m, { maxDecompressedSize: 1_000_000 }));
+    expect(e).toBeInstanceOf(MessageTooLargeError);
+    expect(e).not.toBeInstanceOf(DecodeError);
+    expect((e as MessageTooLargeError).what).toBe('decompressed body');
+    expect(decodeTaskMessage(m, { maxDecompressedSize: 4_000_000 }).args).toHaveLength(1);
+  });
+
+  it('refuses a body over maxMessageSize before decoding it', () => {
+    const e = caught(() => decodeTaskMessage(v2(text), { maxMessageSize: 1_000_000 }));
+    expect(e).toBeInstanceOf(MessageTooLargeError);
+    expect((e as MessageTooLargeError).message).toBe(
+      `message too large: ${String(text.byteLength)} bytes, over the limit of 1000000 bytes`,
+    );
+    expect(loadMessageBody(v2(text), { maxMessageSize: text.byteLength })).toHaveLength(3);
   });
 });

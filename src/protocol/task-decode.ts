@@ -1,4 +1,4 @@
-import { InvalidTaskError, ProtocolError } from '../errors/errors';
+import { InvalidTaskError, MessageTooLargeError, ProtocolError } from '../errors/errors';
 import { decompress } from '../serialization/compression';
 import { isPyDict, type PyValue } from '../serialization/py-values';
 import { loads } from '../serialization/registry';
@@ -43,23 +43,44 @@ export interface DecodedTask {
   expires: EpochMicros | null;
 }
 
+/** Size caps on an incoming message (`messageMaxSize`, `messageMaxDecompressedSize`). */
+export interface BodyLimits {
+  /** Largest accepted body as received (bytes); default: no cap. */
+  maxMessageSize?: number;
+  /** Largest decompressed body (bytes); default `DEFAULT_MAX_DECOMPRESSED_SIZE` (256 MiB). */
+  maxDecompressedSize?: number;
+}
+
 /** Options of {@link decodeTaskMessage}. */
-export interface DecodeTaskOptions {
+export interface DecodeTaskOptions extends BodyLimits {
   /** Accepted serializers (names or MIME types), default `['json']`. */
   accept?: readonly string[];
 }
 
 const NO_OPTIONS = {} as const;
 
-function loadBody(raw: RawMessage, accept: readonly string[] | undefined): PyValue {
+/**
+ * The payload of a message (`kombu/message.py`, `Message.decode`: decompress per the
+ * `compression` header, then deserialize), within the size caps: a larger body throws
+ * {@link MessageTooLargeError} before anything is allocated for it, and decompression stops at
+ * its cap. The one body reader of the worker, for v1, v2 and hybrid messages alike.
+ */
+export function loadMessageBody(raw: RawMessage, opts: DecodeTaskOptions = NO_OPTIONS): PyValue {
   let body = raw.body;
+  const max = opts.maxMessageSize;
+  if (max !== undefined && body.byteLength > max) {
+    throw new MessageTooLargeError('message', max, { size: body.byteLength });
+  }
   const compression = raw.headers.compression;
-  if (typeof compression === 'string' && compression !== '') body = decompress(body, compression);
+  if (typeof compression === 'string' && compression !== '') {
+    const cap = opts.maxDecompressedSize;
+    body = decompress(body, compression, cap === undefined ? NO_OPTIONS : { maxOutputLength: cap });
+  }
   return loads(
     body,
     raw.contentType,
     raw.contentEncoding,
-    accept === undefined ? NO_OPTIONS : { accept },
+    opts.accept === undefined ? NO_OPTIONS : { accept: opts.accept },
   );
 }
 
@@ -176,7 +197,7 @@ function fromV1(raw: RawMessage, body: Record<string, PyValue>): DecodedTask {
 export function decodeTaskMessage(raw: RawMessage, opts: DecodeTaskOptions = {}): DecodedTask {
   if (!isPyDict(raw.headers))
     throw new ProtocolError('headers are not a mapping', { path: '/headers' });
-  const payload = loadBody(raw, opts.accept);
+  const payload = loadMessageBody(raw, opts);
   const kind = detectTaskMessage(raw.headers, payload);
   if (kind === 'hybrid' && isPyDict(payload)) return fromHybrid(raw, payload);
   if (kind === 'v2') {

@@ -13,7 +13,8 @@ import {
 import type { CeleryProfileName } from './profiles';
 import { encodeRedisEnvelope, decodeRedisEnvelope } from './redis-envelope';
 import { priorityQueueKey } from './redis-keys';
-import { resolveRoute } from './route';
+import { DEFAULT_CONFIG } from '../config/config';
+import { routeTask } from './route';
 import type { SignatureDict } from './signature';
 import { decodeTaskMessage, encodeTaskMessage } from './task-message';
 import type { EncodeEnv, TaskInput } from './task-input';
@@ -144,11 +145,18 @@ describe('task fixtures (real Celery output)', () => {
   describe.each(cases.map((c) => [c.file, c] as const))('%s', (_f, fx) => {
     const e = fx.expected;
     const { input, env, opts } = toTaskInput(fx);
-    const route = resolveRoute({
-      ...(typeof opts.queue === 'string' ? { queue: opts.queue } : {}),
-      ...(typeof opts.exchange === 'string' ? { exchange: opts.exchange } : {}),
-      ...(typeof opts.routing_key === 'string' ? { routingKey: opts.routing_key } : {}),
-    });
+    // The router the client, canvas and worker publish through, with Celery's default settings.
+    const route = routeTask(
+      input.task,
+      [],
+      {},
+      {
+        queue: str(opts.queue),
+        exchange: str(opts.exchange),
+        routingKey: str(opts.routing_key),
+      },
+      DEFAULT_CONFIG,
+    );
 
     it('encodes like Celery', () => {
       if (input.compression === 'bzip2') {

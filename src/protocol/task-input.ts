@@ -12,7 +12,7 @@ import {
 
 /**
  * Everything `apply_async`/`send_task` put into one task message, camelCased. Routing
- * (queue/exchange/routing key) is not here: see `route.ts`, `resolveRoute`.
+ * (queue/exchange/routing key) is not here: see `route.ts`, `routeTask`.
  */
 export interface TaskInput {
   task: string;

@@ -1,5 +1,5 @@
 import type { PyValue } from '../serialization/py-values';
-import { PROFILES, getProfile } from './profiles';
+import { ALL_HEADER_KEYS, getProfile } from './profiles';
 import { PyTupleView } from './repr';
 import { saferepr } from './saferepr';
 import {
@@ -20,7 +20,7 @@ export interface TaskMessageParts {
 }
 
 /** The newest line's header keys: exactly the keys, in the order, of `all` below. */
-const FULL_HEADER_KEYS = PROFILES['celery-5.7'].headerKeys;
+const FULL_HEADER_KEYS = ALL_HEADER_KEYS;
 
 /** Celery's 1024-character cap on argsrepr/kwargsrepr (`AMQP.argsrepr_maxsize`). */
 export const REPR_MAXSIZE = 1024;

@@ -1,5 +1,5 @@
-import { DecodeError, SerializerNotInstalledError } from '../errors/errors';
-import { compress, decompress } from './compression';
+import { DecodeError, MessageTooLargeError, SerializerNotInstalledError } from '../errors/errors';
+import { compress, decompress, DEFAULT_MAX_DECOMPRESSED_SIZE } from './compression';
 
 // CPython 3.11.7: zlib.compress(b'hello world').hex() and bz2.compress(b'hello world').hex().
 const PY_ZLIB = '789ccb48cdc9c95728cf2fca4901001a0b045d';
@@ -39,5 +39,43 @@ describe('compression', () => {
   it('reports corrupt input as DecodeError', () => {
     expect(() => decompress(Buffer.from('nope'), 'application/x-gzip')).toThrow(DecodeError);
     expect(() => decompress(Buffer.from('nope'), 'application/x-bz2')).toThrow(DecodeError);
+  });
+});
+
+describe('decompression size cap (messageMaxDecompressedSize)', () => {
+  // 1 MB of zeros: ~1 KB compressed, a miniature decompression bomb.
+  const zeros = new Uint8Array(1_000_000);
+  // `bz2.compress(b'\0' * 1000000)` (CPython): celery-wire cannot write bzip2.
+  const bz2 = Buffer.from(
+    'QlpoOTFBWSZTWXnTnkgAB6jAQMAAAAIACCAAMMwJqmmVJDapSQ8XckU4UJB5055I',
+    'base64',
+  );
+  const bodies: [string, Uint8Array][] = [
+    ['application/x-gzip', compress(zeros, 'zlib').body],
+    ['application/x-brotli', compress(zeros, 'brotli').body],
+    ['application/x-bz2', bz2],
+  ];
+
+  it.each(bodies)('%s: stops at the cap with a typed error, not a DecodeError', (mime, body) => {
+    let err: unknown;
+    try {
+      decompress(body, mime, { maxOutputLength: 64 * 1024 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(MessageTooLargeError);
+    expect(err).not.toBeInstanceOf(DecodeError);
+    expect((err as MessageTooLargeError).limit).toBe(64 * 1024);
+    expect((err as MessageTooLargeError).what).toBe('decompressed body');
+  });
+
+  it.each(bodies)('%s: output up to the cap decompresses', (mime, body) => {
+    const out = decompress(body, mime, { maxOutputLength: 1_000_000 });
+    expect(Buffer.from(out).equals(Buffer.from(zeros))).toBe(true);
+    expect(decompress(body, mime).length).toBe(1_000_000);
+  });
+
+  it('has a generous default cap', () => {
+    expect(DEFAULT_MAX_DECOMPRESSED_SIZE).toBe(256 * 1024 * 1024);
   });
 });

@@ -1,21 +1,47 @@
 import { InvalidTaskError } from '../errors/errors';
+import { setLongTimeout, type LongTimer } from './long-timer';
 
 /** `celery/utils/time.py`, `RATE_MODIFIER_MAP`. */
 const MODIFIERS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600 };
 
+/** What Python's `float(str)` accepts (decimal, exponent, inf/nan, surrounding whitespace). */
+const PY_FLOAT =
+  /^\s*[+-]?(?:(?:\d[\d_]*)?\.?\d[\d_]*(?:[eE][+-]?\d+)?|\d+\.|inf(?:inity)?|nan)\s*$/i;
+
 /**
  * `celery/utils/time.py`, `rate`: `"10/m"` → tokens per second (`10 / 60`); a bare number is per
- * second; `0`, empty or null means no limit (returns 0).
+ * second; `0`, empty or null means no limit (returns 0). Exactly Celery's grammar: the modifier
+ * is the whole text after `/` (`s`, `m`, `h` or empty), so `"10/min"` is refused as Celery's
+ * `KeyError('min')` is; an unparsable count is Celery's `ValueError`.
  */
 export function parseRate(r: string | number | null | undefined): number {
-  if (r === null || r === undefined || r === '') return 0;
-  if (typeof r === 'number') return r;
-  const [ops, unit = 's'] = r.split('/', 2);
-  const n = Number(ops);
-  const mod = MODIFIERS[unit.trim() === '' ? 's' : (unit.trim()[0] ?? 's')];
-  if (ops === undefined || Number.isNaN(n) || mod === undefined) {
-    throw new InvalidTaskError(`invalid rate limit: ${JSON.stringify(r)}`);
+  if (r === null || r === undefined || r === '' || r === 0) return 0;
+  if (typeof r === 'number') {
+    // NaN would make a token bucket that never fills: every task of that name would hang.
+    if (Number.isNaN(r)) throw new InvalidTaskError('invalid rate limit: nan');
+    return r;
   }
+  const slash = r.indexOf('/');
+  const ops = slash < 0 ? r : r.slice(0, slash);
+  const modifier = slash < 0 ? '' : r.slice(slash + 1);
+  if (!PY_FLOAT.test(ops)) {
+    throw new InvalidTaskError(
+      `invalid rate limit: ${JSON.stringify(r)}: could not convert string to float: '${ops}'`,
+    );
+  }
+  const mod = MODIFIERS[modifier === '' ? 's' : modifier];
+  if (mod === undefined) {
+    throw new InvalidTaskError(
+      `invalid rate limit: ${JSON.stringify(r)}: unknown unit '${modifier}'`,
+    );
+  }
+  const n = Number(
+    ops
+      .trim()
+      .replace(/_/g, '')
+      .replace(/^([+-]?)inf(inity)?$/i, '$1Infinity'),
+  );
+  if (Number.isNaN(n)) throw new InvalidTaskError(`invalid rate limit: ${JSON.stringify(r)}`);
   return n / mod;
 }
 
@@ -69,7 +95,7 @@ export class TokenBucket {
 export class RateLimiter<T extends { readonly name: string }> {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly lines = new Map<string, T[]>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, LongTimer>();
 
   constructor(private readonly release: (item: T) => void) {}
 
@@ -105,7 +131,7 @@ export class RateLimiter<T extends { readonly name: string }> {
       if (next !== undefined) this.release(next);
     }
     if (line.length > 0 && !this.timers.has(name)) {
-      const t = setTimeout(
+      const t = setLongTimeout(
         () => {
           this.timers.delete(name);
           this.drain(name, bucket);
@@ -117,8 +143,19 @@ export class RateLimiter<T extends { readonly name: string }> {
   }
 
   /** Drop waiting items and timers (shutdown: they stay unacked for the broker to restore). */
+  /** Drop waiting items matching `pred` (their messages went back to the broker). */
+  drop(pred: (item: T) => boolean): T[] {
+    const out: T[] = [];
+    for (const [name, line] of this.lines) {
+      const keep = line.filter((x) => !pred(x));
+      for (const x of line) if (pred(x)) out.push(x);
+      this.lines.set(name, keep);
+    }
+    return out;
+  }
+
   clear(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     this.lines.clear();
   }

@@ -5,6 +5,7 @@ import type { DecodedTask } from '../protocol/task-decode';
 import { effectiveIgnoreResult } from '../protocol/line-quirks';
 import { argsRepr, kwargsRepr } from '../protocol/saferepr';
 import { isPyDict, type PyValue } from '../serialization/py-values';
+import { deliveryKey } from './delivery';
 import type { TaskDefinition, TaskRequestInfo } from './task';
 
 function str(v: PyValue | undefined): string | null {
@@ -41,6 +42,8 @@ export class WorkerRequest {
   readonly softLimit: number | null;
   /** The raw hard limit value, stored as `TimeLimitExceeded(<value>)`. */
   readonly hardLimitValue: PyValue;
+  /** The delivery's identity (queue + session + tag): the pool's and the state's key. */
+  readonly deliveryKey: string;
   acknowledged = false;
   timeStart: number | null = null;
 
@@ -53,6 +56,7 @@ export class WorkerRequest {
     limits: { hard?: number | null; soft?: number | null } = {},
   ) {
     const h = decoded.headers;
+    this.deliveryKey = deliveryKey(delivery);
     this.id = decoded.id;
     this.name = decoded.task;
     const opt = def.options;

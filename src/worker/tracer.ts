@@ -32,6 +32,7 @@ import type { WorkerRequest } from './request';
 import { planRetry } from './retry';
 import type { TaskContext } from './task';
 import { formatTraceback } from './traceback';
+import { setLongTimeout, type LongTimer } from './long-timer';
 
 /** How a run ended; the worker acks/rejects from this (behaviour.md §2). */
 export type TraceOutcome =
@@ -78,7 +79,7 @@ function excRepr(info: ExceptionInfo): string {
  * errbacks are applied as Celery's worker applies them, with this worker as the publisher.
  */
 function canvasOf(env: TraceEnv): ReturnType<typeof workerCanvasHost> {
-  // One host per env (the dispatcher keeps one env): built lazily, reused by every run.
+  // One host per env (the pool keeps one env): built lazily, reused by every run.
   let host = hosts.get(env);
   if (!host) {
     host = workerCanvasHost({
@@ -146,8 +147,8 @@ export async function traceTask(
   }
   const started = env.monotonic();
 
-  let hardTimer: NodeJS.Timeout | undefined;
-  let softTimer: NodeJS.Timeout | undefined;
+  let hardTimer: LongTimer | undefined;
+  let softTimer: LongTimer | undefined;
   const races: Promise<unknown>[] = [
     Promise.resolve().then(() => {
       const handler = req.def.handler as (...a: unknown[]) => unknown;
@@ -162,37 +163,35 @@ export async function traceTask(
     const ms = req.hardLimit * 1000;
     races.push(
       new Promise((resolve) => {
-        hardTimer = setTimeout(() => {
+        hardTimer = setLongTimeout(() => {
           resolve(TIMEOUT);
         }, ms);
       }),
     );
   }
   if (req.softLimit !== null) {
-    softTimer = setTimeout(() => {
+    softTimer = setLongTimeout(() => {
       run.abort.abort(new SoftTimeLimitExceededReason());
     }, req.softLimit * 1000);
   }
-  let outcome: TraceOutcome;
+  let r: unknown;
   try {
-    const r = await Promise.race(races);
-    if (r === TIMEOUT) {
-      run.abort.abort(new TimeLimitExceeded(req.hardLimitValue));
-      outcome = await onTimeout(req, env);
-    } else if (r === ABANDONED) {
-      outcome = { kind: 'abandoned' };
-    } else if (r === TERMINATED) {
-      outcome = { kind: 'terminated' };
-    } else {
-      outcome = await onSuccess(req, env, toPyValue(r), env.monotonic() - started);
-    }
+    r = await Promise.race(races);
   } catch (e) {
-    outcome = await onError(req, env, e);
+    // Only the task body's own errors take the failure path: errors after the body returned
+    // are handled by `onSuccess` (never a FAILURE over a published chain, never errbacks).
+    return await onError(req, env, e);
   } finally {
-    if (hardTimer) clearTimeout(hardTimer);
-    if (softTimer) clearTimeout(softTimer);
+    hardTimer?.cancel();
+    softTimer?.cancel();
   }
-  return outcome;
+  if (r === TIMEOUT) {
+    run.abort.abort(new TimeLimitExceeded(req.hardLimitValue));
+    return onTimeout(req, env);
+  }
+  if (r === ABANDONED) return { kind: 'abandoned' };
+  if (r === TERMINATED) return { kind: 'terminated' };
+  return onSuccess(req, env, toPyValue(r), env.monotonic() - started);
 }
 
 /** The abort reason of a soft limit: `billiard.exceptions.SoftTimeLimitExceeded()`. */
@@ -205,6 +204,14 @@ export class SoftTimeLimitExceededReason extends PythonError {
   }
 }
 
+/**
+ * The success path of `build_tracer` (`celery/app/trace.py`): callbacks and the next chain step
+ * are published *before* SUCCESS is stored (so `children` is filled). Failures here follow
+ * Celery: publishing the callbacks fails → the failure path (nothing was published); an
+ * EncodeError storing the result of a task with nothing published → FAILURE EncodeError; any
+ * other error once the callbacks/chain went out → logged only, so the errbacks never run for
+ * a task whose chain already continues and no FAILURE is stored over it.
+ */
 async function onSuccess(
   req: WorkerRequest,
   env: TraceEnv,
@@ -214,7 +221,8 @@ async function onSuccess(
   let children: PyValue[] = [];
   const creq = canvasRequestOf(req.decoded);
   // Hot path: a plain task has no callbacks and no chain, so nothing to apply.
-  if ((creq.callbacks?.length ?? 0) > 0 || (creq.chain?.length ?? 0) > 0) {
+  const hasNext = (creq.callbacks?.length ?? 0) > 0 || (creq.chain?.length ?? 0) > 0;
+  if (hasNext) {
     try {
       children = await dispatchCallbacksAndChain(creq, retval, canvasOf(env));
     } catch (e) {
@@ -227,16 +235,24 @@ async function onSuccess(
         request: req.storeRequest(children),
       });
     } catch (e) {
-      if (isCeleryError(e) && e.name === 'EncodeError') {
+      if (!hasNext && isCeleryError(e) && e.name === 'EncodeError') {
         const enc = new PythonError('EncodeError', e.message, { excModule: 'kombu.exceptions' });
         return onError(req, env, enc);
       }
-      throw e;
+      env.log(
+        'error',
+        `Task ${req.name}[${req.id}] succeeded but its result could not be stored: ${String(e)}`,
+      );
+      return { kind: 'success', retval, runtime };
     }
   }
   if (creq.chord !== null) {
     const full = withBackend(canvasOf(env));
-    if (full) await afterSuccess(creq, retval, full);
+    try {
+      if (full) await afterSuccess(creq, retval, full);
+    } catch (e) {
+      env.log('error', `Task ${req.name}[${req.id}] chord part return failed: ${String(e)}`);
+    }
   }
   const resultRepr = saferepr(retval, { maxlen: 1024 });
   // Celery's INFO line (`celery/app/trace.py`, `LOG_SUCCESS`).

@@ -86,8 +86,8 @@ describe('bad input on Redis', () => {
     await produce(peerEnv({ broker: REDIS_URL, backend: REDIS_URL }), q, [
       { id, task: 'conformance.sleep', args: [30], no_wait: true },
     ]);
-    for (let i = 0; i < 50 && w.dispatcher.activeCount() === 0; i++) await sleep(100);
-    expect(w.dispatcher.activeRequests().map((r) => r.id)).toEqual([id]);
+    for (let i = 0; i < 50 && w.state.active.size === 0; i++) await sleep(100);
+    expect([...w.state.active.values()].map((r) => r.id)).toEqual([id]);
     await w.shutdown({ cold: true });
     const back = await redis.lrange(q, 0, -1);
     expect(back).toHaveLength(1);
@@ -130,8 +130,8 @@ describe('bad input on Redis', () => {
     await produce(peerEnv({ broker: REDIS_URL, backend: REDIS_URL }), q, [
       { id, task: 'conformance.add', args: [1, 1], options: { countdown: 60 }, no_wait: true },
     ]);
-    for (let i = 0; i < 100 && w.dispatcher.scheduledRequests().length === 0; i++) await sleep(50);
-    expect(w.dispatcher.scheduledRequests().map((r) => r.id)).toEqual([id]);
+    for (let i = 0; i < 100 && w.state.scheduled.size === 0; i++) await sleep(50);
+    expect([...w.state.scheduled.values()].map((r) => r.id)).toEqual([id]);
     await w.shutdown();
     const back = await redis.lrange(q, 0, -1);
     expect(back).toHaveLength(1);

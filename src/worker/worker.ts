@@ -1,7 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import { resolveConfig, type CeleryConfig } from '../config/config';
 import type { ResultBackend } from '../backends/backend';
-import type { Broker, Consumer, Delivery, QueueSpec } from '../brokers/broker';
+import type { Broker, PublishTarget, QueueSpec } from '../brokers/broker';
 import { isFanoutBroker } from '../brokers/fanout';
 import { controlHandlers } from '../control/commands';
 import { PidboxNode } from '../control/pidbox';
@@ -9,18 +9,25 @@ import { LamportClock } from '../events/clock';
 import { EventDispatcher } from '../events/dispatcher';
 import { Heart } from '../events/heartbeat';
 import { encodeTaskMessage, type TaskInput } from '../protocol/task-message';
-import type { PublishTarget } from '../brokers/broker';
 import type { PyValue } from '../serialization/py-values';
 import { anonNodename, workerNodename } from '../util/hostname';
-import { WorkerControl } from './control-target';
-import { Dispatcher, type WorkerLogger } from './dispatch';
-import { RevokedSet, newCounters, type WorkerCounters } from './state';
 import { workerCanvasHost } from '../canvas/worker-host';
 import type { ProgressionHost } from '../canvas/progression';
+import { brokerStatusLine } from './broker-status-log';
 import { builtinTasks } from './builtins';
+import { WorkerControl, type WorkerActions } from './control-target';
+import { contractBroker } from './delivery';
+import { BoundedEventSender } from './event-sender';
+import { Pool } from './pool';
+import type { RevokedSet, WorkerCounters } from './state';
+import { TaskStrategy } from './strategy';
+import { TaskConsumer } from './task-consumer';
 import { TaskRegistry, type TaskDefinition } from './task';
+import { connectWithRetry } from './startup';
+import type { LogLevel, WorkerEnv, WorkerLogger } from './worker-env';
+import { WorkerState } from './worker-state';
 
-export type { WorkerLogger } from './dispatch';
+export type { WorkerLogger } from './worker-env';
 
 /** Options of {@link Worker}. */
 export interface WorkerOptions {
@@ -45,6 +52,13 @@ export interface WorkerOptions {
   /** Wall clock in ms (default `Date.now`). */
   now?: () => number;
   heartbeatInterval?: number;
+  /**
+   * `broker_connection_retry_on_startup` (default true): retry the first connection, logging
+   * each failure in Celery's words, instead of failing at once.
+   */
+  connectionRetryOnStartup?: boolean;
+  /** `broker_connection_max_retries` (default 100; `null` = forever). */
+  connectionMaxRetries?: number | null;
 }
 
 const consoleLogger: WorkerLogger = {
@@ -59,25 +73,32 @@ const consoleLogger: WorkerLogger = {
  * A Celery worker in Node (`celery worker`): consumes task queues, runs registered TypeScript
  * tasks with Celery's acknowledgement, retry, time-limit, rate-limit, ETA and revoke semantics,
  * stores results through a {@link ResultBackend}, sends events and answers remote control.
+ *
+ * Split as Celery splits its worker: {@link TaskConsumer} (the consumer's task step),
+ * {@link TaskStrategy} (`on_task_received`), {@link Pool} (requests keyed by delivery), the ack
+ * policy, and the control views over one {@link WorkerState}.
  */
 export class Worker {
   readonly config: CeleryConfig;
   readonly registry: TaskRegistry;
   readonly hostname: string;
-  readonly counters: WorkerCounters = newCounters();
-  readonly revoked = new RevokedSet();
+  readonly state: WorkerState;
   readonly clock = new LamportClock();
   readonly events: EventDispatcher;
-  readonly queues: QueueSpec[];
-  readonly dispatcher: Dispatcher;
   /** Broker transport kind (decides the `celeryev` exchange type). */
   readonly transport: 'redis' | 'amqp';
+  readonly pool: Pool;
+  private readonly strategy: TaskStrategy;
+  private readonly consumer: TaskConsumer;
+  private readonly env: WorkerEnv;
+  private readonly eventSender: BoundedEventSender;
   private readonly heart: Heart;
+  private readonly logger: WorkerLogger;
   private pidbox: PidboxNode | undefined;
-  private consumer: Consumer | undefined;
-  private readonly startedAt: number;
+  private unsubscribeStatus: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private cold = false;
+  private prefetchExtra = 0;
   private shutdownWaiters: (() => void)[] = [];
 
   constructor(readonly opts: WorkerOptions) {
@@ -98,12 +119,26 @@ export class Worker {
     }
     this.hostname = workerNodename(opts.hostname ?? 'celery@%h', osHostname());
     const now = opts.now ?? Date.now;
-    this.startedAt = now();
     const transport =
       opts.transport ??
       (opts.broker.capabilities.priorityOrder === 'lower-first' ? 'redis' : 'amqp');
     this.transport = transport;
     const logger = opts.logger ?? consoleLogger;
+    this.logger = logger;
+    const queues: QueueSpec[] = (opts.queues ?? [this.config.taskDefaultQueue]).map((name) => ({
+      name,
+      exchange: name,
+      exchangeType: 'direct',
+      routingKey: name,
+    }));
+    this.state = new WorkerState(
+      this.hostname,
+      this.registry,
+      this.config,
+      queues,
+      Math.max(1, opts.concurrency ?? 1),
+      now(),
+    );
     this.events = new EventDispatcher({
       broker: opts.broker,
       hostname: this.hostname,
@@ -117,30 +152,84 @@ export class Worker {
         logger.log('warn', `event not sent: ${e.message}`);
       },
     });
-    this.queues = (opts.queues ?? [this.config.taskDefaultQueue]).map((name) => ({
-      name,
-      exchange: name,
-      exchangeType: 'direct',
-      routingKey: name,
-    }));
-    const concurrency = Math.max(1, opts.concurrency ?? 1);
-    this.dispatcher = new Dispatcher({
-      worker: this,
+    this.eventSender = new BoundedEventSender(this.events, (l, m) => {
+      logger.log(l, m);
+    });
+    this.env = {
+      state: this.state,
       backend: opts.backend,
       config: this.config,
-      concurrency,
       now,
-      logger,
+      log: (level, msg) => {
+        logger.log(level, msg);
+      },
+      sendEvent: (type, fields, req) => {
+        if (req?.def.options.sendEvents === false) return;
+        this.eventSender.send(type, fields);
+      },
       publish: (input, target) => this.publishTask(input, target),
-      setPrefetch: (n) => this.consumer?.setPrefetch?.(n) ?? Promise.resolve(),
+    };
+    this.pool = new Pool(this.env, (delta) => {
+      this.qos(delta);
+    });
+    this.strategy = new TaskStrategy(this.env, this.pool);
+    this.consumer = new TaskConsumer({
+      broker: opts.broker,
+      env: this.env,
+      onDelivery: (d) => this.strategy.onDelivery(d),
+      onReset: (reason) => {
+        this.onConsumerReset(reason);
+      },
+      prefetch: () => this.currentPrefetch(),
     });
     this.heart = new Heart(
       this.events,
-      {
-        active: () => this.dispatcher.activeCount(),
-        processed: () => Object.values(this.counters.total).reduce((a, b) => a + b, 0),
-      },
+      { active: () => this.state.active.size, processed: () => this.state.processed() },
       opts.heartbeatInterval ?? 2.0,
+    );
+  }
+
+  get counters(): WorkerCounters {
+    return this.state.counters;
+  }
+
+  get revoked(): RevokedSet {
+    return this.state.revoked;
+  }
+
+  get queues(): readonly QueueSpec[] {
+    return this.state.queues;
+  }
+
+  log(level: LogLevel, msg: string): void {
+    this.logger.log(level, msg);
+  }
+
+  /** `worker_concurrency × worker_prefetch_multiplier`; 0 = unlimited. */
+  basePrefetch(): number {
+    return this.state.concurrency * this.config.workerPrefetchMultiplier;
+  }
+
+  currentPrefetch(): number {
+    const base = this.basePrefetch();
+    return base === 0 ? 0 : base + this.prefetchExtra;
+  }
+
+  /** `consumer.qos.increment_eventually` / `decrement_eventually`. */
+  private qos(delta: number): void {
+    this.prefetchExtra += delta;
+    if (this.basePrefetch() === 0) return;
+    this.consumer.setPrefetch(this.currentPrefetch()).catch((e: unknown) => {
+      this.log('warn', `basic_qos: ${String(e)}`);
+    });
+  }
+
+  /** `Consumer.on_close` for one consumer session: drop what went back to the broker. */
+  private onConsumerReset(reason: Error): void {
+    const dropped = this.pool.dropVoid();
+    this.log(
+      'warn',
+      `consumer: the broker took back unacked messages (${reason.message}); ${String(dropped)} reserved/scheduled requests dropped, their redelivered copies will run`,
     );
   }
 
@@ -154,23 +243,28 @@ export class Worker {
     await this.opts.broker.publish(message, target);
   }
 
-  /** Connect, declare queues, start consuming, then control and heartbeats. */
+  /** Connect (retried as `broker_connection_retry_on_startup`), consume, control, heartbeats. */
   async start(): Promise<void> {
     const broker = this.opts.broker;
-    await broker.connect();
-    for (const q of this.queues) await broker.declareQueue(q);
-    this.consumer = await broker.consume(
-      this.queues.map((q) => q.name),
-      (d) => this.dispatcher.onDelivery(d),
-      {
-        prefetch: this.dispatcher.basePrefetch(),
-        onError: (e) => {
-          this.dispatcher.log('error', `consumer: ${e.message}`);
-        },
+    const maxRetries =
+      this.opts.connectionMaxRetries === undefined ? 100 : this.opts.connectionMaxRetries;
+    const onStatus = contractBroker(broker).onStatus?.bind(broker);
+    this.unsubscribeStatus = onStatus?.((s) => {
+      const line = brokerStatusLine(s, maxRetries);
+      if (line) this.log(line.level, line.msg);
+    });
+    await connectWithRetry(broker, {
+      retry: this.opts.connectionRetryOnStartup ?? true,
+      maxRetries,
+      target: this.config.brokerUrl,
+      log: (level, msg) => {
+        this.log(level, msg);
       },
-    );
+      isStopping: () => this.stopping !== undefined,
+    });
+    await this.consumer.start();
     if ((this.opts.enableControl ?? true) && isFanoutBroker(broker)) {
-      const control = new WorkerControl(this);
+      const control = new WorkerControl(this.state, this.actions());
       this.pidbox = new PidboxNode({
         broker,
         hostname: this.hostname,
@@ -179,52 +273,58 @@ export class Worker {
         namespace: this.config.controlExchange,
         accept: this.config.acceptContent,
         onError: (e) => {
-          this.dispatcher.log('warn', `pidbox: ${e.message}`);
+          this.log('warn', `pidbox: ${e.message}`);
         },
       });
       await this.pidbox.start();
     }
     if (this.events.enabled) await this.heart.start();
-    this.dispatcher.log(
+    this.log(
       'info',
-      `${this.hostname} ready: queues ${this.queues.map((q) => q.name).join(', ')}; tasks ${this.registry.names().join(', ')}`,
+      `${this.hostname} ready: queues ${this.state.queues.map((q) => q.name).join(', ')}; tasks ${this.registry.names().join(', ')}`,
     );
+  }
+
+  private actions(): WorkerActions {
+    return {
+      backend: this.opts.backend,
+      transport: this.transport,
+      clock: this.clock,
+      log: (l, m) => {
+        this.log(l, m);
+      },
+      uptime: () => this.uptime(),
+      prefetchCount: () => this.currentPrefetch(),
+      terminate: (ids) => this.pool.terminate(ids),
+      resetRateLimit: (name, rate) => {
+        this.pool.setRateLimit(name, rate);
+      },
+      setEvents: (enabled) => {
+        this.events.enabled = enabled;
+      },
+      heartbeat: () => this.heart.beatNow(),
+      shutdown: () => {
+        this.requestShutdown();
+      },
+      addQueue: (spec) => this.consumer.addQueue(spec),
+      cancelQueue: (name) => this.consumer.cancelQueue(name),
+      stats: () => this.stats(),
+    };
   }
 
   /** Seconds since start (`stats.uptime`). */
   uptime(): number {
-    return Math.round(((this.opts.now ?? Date.now)() - this.startedAt) / 1000);
+    return Math.round(((this.opts.now ?? Date.now)() - this.state.startedAt) / 1000);
   }
 
-  /** The `heartbeat` control command. */
-  heartbeatNow(): Promise<void> {
-    return this.heart.beatNow();
+  /** Add a queue to consume (`add_consumer`) on the running consumer. */
+  addQueue(spec: QueueSpec): Promise<void> {
+    return this.consumer.addQueue(spec);
   }
 
-  /** Add a queue to consume (`add_consumer`). Restarts the task consumer with the new set. */
-  async addQueue(spec: QueueSpec): Promise<void> {
-    if (this.queues.some((q) => q.name === spec.name)) return;
-    await this.opts.broker.declareQueue(spec);
-    this.queues.push(spec);
-    await this.restartConsumer();
-  }
-
-  /** Stop consuming a queue (`cancel_consumer`). */
-  async removeQueue(name: string): Promise<void> {
-    const i = this.queues.findIndex((q) => q.name === name);
-    if (i < 0) return;
-    this.queues.splice(i, 1);
-    await this.restartConsumer();
-  }
-
-  private async restartConsumer(): Promise<void> {
-    const old = this.consumer;
-    this.consumer = await this.opts.broker.consume(
-      this.queues.map((q) => q.name),
-      (d: Delivery) => this.dispatcher.onDelivery(d),
-      { prefetch: this.dispatcher.currentPrefetch() },
-    );
-    await old?.cancel();
+  /** Stop consuming a queue (`cancel_consumer`); held deliveries stay valid. */
+  removeQueue(name: string): Promise<void> {
+    return this.consumer.cancelQueue(name);
   }
 
   /**
@@ -236,7 +336,7 @@ export class Worker {
   shutdown(opts: { cold?: boolean } = {}): Promise<void> {
     if (opts.cold === true) {
       this.cold = true;
-      this.dispatcher.abortRunning();
+      this.pool.abortRunning();
     }
     this.stopping ??= this.doShutdown();
     return this.stopping;
@@ -253,20 +353,22 @@ export class Worker {
   }
 
   private async doShutdown(): Promise<void> {
-    this.dispatcher.stopAccepting();
+    this.state.shuttingDown = true;
     await this.pidbox?.stop().catch(() => undefined);
-    if (!this.cold) await this.dispatcher.drain(() => this.cold);
-    this.dispatcher.releaseHeld();
-    await this.consumer?.cancel().catch((e: unknown) => {
-      this.dispatcher.log('error', `restoring unacked messages: ${String(e)}`);
+    if (!this.cold) await this.pool.drain(() => this.cold);
+    this.pool.releaseHeld();
+    await this.consumer.cancel().catch((e: unknown) => {
+      this.log('error', `restoring unacked messages: ${String(e)}`);
     });
     if (this.events.enabled) await this.heart.stop();
+    this.unsubscribeStatus?.();
     await this.opts.broker.close().catch(() => undefined);
     await this.opts.backend?.close().catch(() => undefined);
   }
 
   /** Snapshot of the counters, for monitoring. */
   stats(): Record<string, PyValue> {
-    return { ...this.counters, total: { ...this.counters.total } };
+    const c = this.state.counters;
+    return { ...c, total: { ...c.total }, eventsDropped: this.eventSender.dropped };
   }
 }

@@ -18,6 +18,14 @@ import type {
 import { decodeDocument, decodeMeta, encodeDocument, pendingMeta } from '../codec';
 import { PendingResults } from '../pending';
 import { parseBackendUrl } from '../url';
+import {
+  redisConnectionOptions,
+  type RedisSslOptions,
+} from '../../brokers/redis/connection-options';
+import {
+  parseRedisTransportOptions,
+  type RedisTransportOptions,
+} from '../../brokers/redis/transport-options';
 import { RedisChordJoin } from './chord-join';
 import { RedisResultConsumer } from './redis-result-consumer';
 import { RedisResultWriter } from './result-writer';
@@ -26,8 +34,12 @@ import { RedisResultWriter } from './result-writer';
 export interface RedisBackendOptions extends BackendCommonOptions {
   /** `redis://[:pass@]host:port/db`, `rediss://…`, `redis+socket:///path` or a parsed URL. */
   url: string | RedisBrokerUrl;
-  /** `result_backend_transport_options['global_keyprefix']`. */
+  /** `result_backend_transport_options['global_keyprefix']` (wins over `transportOptions`). */
   globalKeyPrefix?: string;
+  /** `result_backend_transport_options` (kombu/Celery snake_case keys), validated. */
+  transportOptions?: RedisTransportOptions | Readonly<Record<string, unknown>>;
+  /** `redis_backend_use_ssl` (dict of `ssl_*` keys). */
+  ssl?: RedisSslOptions | Readonly<Record<string, unknown>> | boolean | null;
   /** `result_failure_expires` in seconds (Celery 5.7.0; default: `expiresSeconds`). */
   failureExpiresSeconds?: number | null;
   /** `redis_client_name`: CLIENT SETNAME of both connections. */
@@ -38,6 +50,11 @@ export interface RedisBackendOptions extends BackendCommonOptions {
   chordExpiresSeconds?: number;
   /** `result_chord_join_timeout` in seconds (default 3.0). */
   chordJoinTimeout?: number;
+  /**
+   * How long a send-time subscription nobody waits for is kept (ms, default 30 s; 0 keeps it
+   * until the result arrives). Waiting later loses nothing: the wait GETs the stored result.
+   */
+  subscriptionIdleMs?: number;
 }
 
 const DAY = 86_400;
@@ -74,6 +91,8 @@ export class RedisBackend implements ResultBackend {
   private readonly profile: CeleryProfileName;
   private readonly now: () => Instant;
   private closing: Promise<void> | undefined;
+  private readonly transport: RedisTransportOptions;
+  private readonly globalKeyPrefix: string | undefined;
   /** Native chord join (`set_chord_size`, `on_chord_part_return`) for the configured line. */
   readonly chordJoin: RedisChordJoin;
 
@@ -86,7 +105,16 @@ export class RedisBackend implements ResultBackend {
     } else {
       url = opts.url;
     }
-    this.prefixes = backendKeyPrefixes(opts.globalKeyPrefix);
+    this.transport = parseRedisTransportOptions(
+      opts.transportOptions,
+      'result_backend_transport_options',
+    );
+    // Celery reads `result_backend_transport_options['global_keyprefix']` only since 5.3
+    // (`BaseKeyValueStoreBackend._add_global_keyprefix`; absent in 5.2.7): older lines ignore it.
+    const linePrefixes = getProfile(opts.profile).name === 'celery-5.7';
+    this.globalKeyPrefix =
+      opts.globalKeyPrefix ?? (linePrefixes ? this.transport.global_keyprefix : undefined);
+    this.prefixes = backendKeyPrefixes(this.globalKeyPrefix);
     this.serializer = opts.serializer ?? 'json';
     this.accept = opts.accept ?? ['json'];
     // `prepare_expires(type=int)`: integer seconds; 0/None means SET without expiry.
@@ -95,17 +123,16 @@ export class RedisBackend implements ResultBackend {
     this.failureExpires = fe === undefined || fe === null ? this.expires : Math.trunc(fe);
     this.profile = getProfile(opts.profile).name;
     this.now = opts.now ?? ((): Instant => new Date());
+    // TLS (`redis_backend_use_ssl`, `rediss://…?ssl_cert_reqs=…`), Sentinel (`sentinel://…` +
+    // `master_name`), timeouts: the same resolution as the broker's; RESP2 pinned.
     const base = {
-      ...(url.socketPath === undefined
-        ? { host: url.hostname ?? '127.0.0.1', port: url.port ?? 6379 }
-        : { path: url.socketPath }),
-      db: url.db,
-      ...(url.username === undefined ? {} : { username: url.username }),
-      ...(url.password === undefined ? {} : { password: url.password }),
-      ...(url.tls ? { tls: {} } : {}),
-      // RESP2 as redis-py speaks it: pub/sub messages and replies have one shape.
-      protocol: 2 as const,
-      lazyConnect: true,
+      ...redisConnectionOptions({
+        url,
+        transport: this.transport,
+        ...(opts.ssl === undefined ? {} : { ssl: opts.ssl }),
+        role: 'backend',
+        setting: 'result_backend',
+      }),
       ...(opts.clientName === undefined ? {} : { connectionName: opts.clientName }),
     };
     this.client = new Redis(base);
@@ -124,26 +151,30 @@ export class RedisBackend implements ResultBackend {
       expires: this.expires,
       ...(opts.chordExpiresSeconds === undefined ? {} : { chordExpires: opts.chordExpiresSeconds }),
       ...(opts.chordJoinTimeout === undefined ? {} : { joinTimeout: opts.chordJoinTimeout }),
-      ...(opts.globalKeyPrefix === undefined ? {} : { globalKeyPrefix: opts.globalKeyPrefix }),
+      ...(this.globalKeyPrefix === undefined ? {} : { globalKeyPrefix: this.globalKeyPrefix }),
     });
-    this.consumer = new RedisResultConsumer(sub, {
-      keyFor: (id) => this.taskKey(id),
-      decode: (body) => decodeMeta(body, this.serializer, this.accept),
-      mget: (keys) => this.client.mgetBuffer(...keys),
-      onState: (id, meta) => {
-        this.pending.deliver(id, meta);
+    this.consumer = new RedisResultConsumer(
+      sub,
+      {
+        keyFor: (id) => this.taskKey(id),
+        decode: (body) => decodeMeta(body, this.serializer, this.accept),
+        mget: (keys) => this.client.mgetBuffer(...keys),
+        onState: (id, meta) => {
+          this.pending.deliver(id, meta);
+        },
+        onDecodeError: (id, err) => {
+          this.pending.fail(
+            id,
+            new BackendGetMetaError(`cannot decode result of ${id}`, {
+              cause: err,
+              taskId: id,
+            }),
+          );
+        },
+        isWanted: (id) => this.pending.has(id),
       },
-      onDecodeError: (id, err) => {
-        this.pending.fail(
-          id,
-          new BackendGetMetaError(`cannot decode result of ${id}`, {
-            cause: err,
-            taskId: id,
-          }),
-        );
-      },
-      isWanted: (id) => this.pending.has(id),
-    });
+      opts.subscriptionIdleMs ?? 30_000,
+    );
   }
 
   /** `get_key_for_task`: `celery-task-meta-<id>` with the global prefix. */
@@ -162,9 +193,15 @@ export class RedisBackend implements ResultBackend {
     if (this.closing) throw new BackendError('result backend is closed');
   }
 
+  /** `on_task_call`: subscribe at send time; released after `subscriptionIdleMs` if unawaited. */
   async onTaskCall(taskId: string): Promise<void> {
     this.live();
-    await this.consumer.consumeFrom(taskId);
+    await this.consumer.consumeFrom(taskId, true);
+  }
+
+  /** Result channels subscribed now (diagnostics; issue 14: bounded subscription lifetime). */
+  subscribedChannels(): string[] {
+    return this.consumer.channels();
   }
 
   async getTaskMeta(taskId: string): Promise<TaskMeta> {

@@ -27,6 +27,17 @@ export interface ConsumerHost {
  */
 export class RedisResultConsumer {
   private readonly subscribed = new Map<string, string>(); // key → task id
+  /**
+   * Subscriptions made at send time (`on_task_call`) that nobody waits for, and when they lapse.
+   * Celery drops them when the `AsyncResult` is garbage collected (`AsyncResult.__del__` →
+   * `remove_pending_result` → `cancel_for`); here they lapse after `idleMs`. A later wait loses
+   * nothing: `waitForResult` subscribes again and GETs the stored state.
+   */
+  private readonly lapses = new Map<string, number>(); // key → deadline (ms)
+  private sweeper: NodeJS.Timeout | undefined;
+  /** Keys to SUBSCRIBE in the next batch (one SUBSCRIBE for a burst of sends). */
+  private toSubscribe: string[] = [];
+  private subscribing: Promise<void> | undefined;
   /** Pub/sub commands run one at a time, in call order. */
   private chain: Promise<void> = Promise.resolve();
   private everReady = false;
@@ -35,6 +46,9 @@ export class RedisResultConsumer {
   constructor(
     private readonly sub: Redis,
     private readonly host: ConsumerHost,
+    /** How long an un-awaited send-time subscription is kept (0: until the result arrives). */
+    private readonly idleMs = 30_000,
+    private readonly now: () => number = Date.now,
   ) {
     sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       this.onMessage(channel.toString('utf8'), message);
@@ -80,25 +94,76 @@ export class RedisResultConsumer {
     }).catch(() => undefined); // ioredis keeps retrying; waiters keep waiting
   }
 
-  /** `consume_from`: SUBSCRIBE to the task's channel unless already subscribed. */
-  consumeFrom(taskId: string): Promise<void> {
+  /**
+   * `consume_from`: SUBSCRIBE to the task's channel unless already subscribed. `lapse`: a
+   * send-time subscription, released after `idleMs` unless someone waits for the id by then.
+   */
+  consumeFrom(taskId: string, lapse = false): Promise<void> {
     if (this.closed) return Promise.reject(new BackendError('result backend is closed'));
     const key = this.host.keyFor(taskId);
-    if (this.subscribed.has(key)) return this.chain;
+    if (lapse && this.idleMs > 0) this.scheduleLapse(key);
+    else this.lapses.delete(key);
+    if (this.subscribed.has(key)) return this.subscribing ?? this.chain;
     this.subscribed.set(key, taskId);
-    return this.enqueue(async () => {
+    this.toSubscribe.push(key);
+    this.subscribing ??= this.enqueue(async () => {
+      const keys = this.toSubscribe;
+      this.toSubscribe = [];
+      this.subscribing = undefined;
+      const live = keys.filter((k) => this.subscribed.has(k));
+      if (live.length === 0) return;
       try {
-        await this.sub.subscribe(key);
+        await this.sub.subscribe(...live);
       } catch (e) {
-        this.subscribed.delete(key);
-        throw new BackendError(`cannot SUBSCRIBE ${key}`, { cause: e });
+        for (const k of live) this.subscribed.delete(k);
+        throw new BackendError(`cannot SUBSCRIBE ${live[0] ?? ''}`, { cause: e });
       }
     });
+    return this.subscribing;
+  }
+
+  private scheduleLapse(key: string): void {
+    this.lapses.set(key, this.now() + this.idleMs);
+    if (this.sweeper) return;
+    this.sweeper = setInterval(
+      () => {
+        this.sweep();
+      },
+      Math.min(this.idleMs, 1000),
+    );
+    this.sweeper.unref();
+  }
+
+  /** Release lapsed send-time subscriptions nobody waits for, in batched UNSUBSCRIBEs. */
+  private sweep(): void {
+    const t = this.now();
+    const gone: string[] = [];
+    for (const [key, deadline] of this.lapses) {
+      if (deadline > t) continue;
+      this.lapses.delete(key);
+      const id = this.subscribed.get(key);
+      if (id !== undefined && !this.host.isWanted(id)) {
+        this.subscribed.delete(key);
+        gone.push(key);
+      }
+    }
+    if (this.lapses.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+    for (let i = 0; i < gone.length; i += 1000) {
+      const batch = gone.slice(i, i + 1000);
+      void this.enqueue(async () => {
+        const still = batch.filter((k) => !this.subscribed.has(k));
+        if (still.length > 0 && !this.closed) await this.sub.unsubscribe(...still);
+      }).catch(() => undefined);
+    }
   }
 
   /** `cancel_for`: UNSUBSCRIBE the task's channel. */
   cancelFor(taskId: string): Promise<void> {
     const key = this.host.keyFor(taskId);
+    this.lapses.delete(key);
     if (!this.subscribed.delete(key) || this.closed) return Promise.resolve();
     return this.enqueue(async () => {
       // Subscribed again meanwhile (a new wait for the same id): keep it.
@@ -117,6 +182,8 @@ export class RedisResultConsumer {
     if (this.closed) return;
     this.closed = true;
     this.subscribed.clear();
+    this.lapses.clear();
+    if (this.sweeper) clearInterval(this.sweeper);
     await this.chain;
     this.sub.disconnect();
   }

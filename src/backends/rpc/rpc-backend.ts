@@ -14,7 +14,7 @@ import type {
   TaskMeta,
   WaitOptions,
 } from '../backend';
-import { contentOf, encodeDocument, pendingMeta } from '../codec';
+import { checkResultSize, contentOf, encodeDocument, pendingMeta } from '../codec';
 import { PendingResults } from '../pending';
 
 /** Options of {@link RpcBackend}. */
@@ -50,7 +50,7 @@ export function rpcReplyQueue(
     name: oid,
     exchange: '',
     routingKey: oid,
-    durable: getProfile(profile).name === 'celery-5.7',
+    durable: getProfile(profile).rpcDurableReplyQueue,
     autoDelete: true,
     ...(expires ? { arguments: { 'x-expires': Math.trunc(expires * 1000) } } : {}),
   };
@@ -116,6 +116,7 @@ export class RpcBackend implements ResultBackend {
     let meta: TaskMeta;
     try {
       const m = d.message;
+      checkResultSize(m.body, this.opts);
       meta = parseResultMeta(
         loads(m.body, m.contentType, m.contentEncoding, { accept: this.accept }),
       );
@@ -162,9 +163,10 @@ export class RpcBackend implements ResultBackend {
     return done;
   }
 
-  /** `RPCBackend.forget`: only the local buffer; nothing is stored server-side. */
+  /** `RPCBackend.forget`: only the local buffer (nothing is stored server-side); waiters released. */
   forget(taskId: string): Promise<void> {
     this.latest.delete(taskId);
+    this.pending.release(taskId);
     return Promise.resolve();
   }
 

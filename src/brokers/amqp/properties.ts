@@ -9,6 +9,8 @@ import {
   PyUUID,
   type PyValue,
 } from '../../serialization/py-values';
+import { FrameSyntaxError } from './errors';
+import { undecodableReason } from './field-codec';
 
 /**
  * Pure mapping between our {@link RawMessage} and amqplib's publish options / received
@@ -179,10 +181,11 @@ function isTagged(v: object): v is { '!': string; value: unknown } {
 }
 
 /**
- * Decode what amqplib's `decodeFields` produced into Python values as py-amqp `_read_item`
- * would: 'T' → naive UTC datetime, 'D' → Decimal, 'x' → bytes. Limits (amqplib decodes before
- * we see it): a double that is integral arrives as a plain number (an `int` here), and 'l'
- * values beyond 2^53 are already rounded.
+ * Decode what our field-table decoder (`./field-codec.ts`, patched into amqplib) produced into
+ * Python values as py-amqp `_read_item` would: 'T' → naive UTC datetime, 'D' → Decimal,
+ * 'x' → bytes, integral 'd'/'f' → float ({@link PyFloat}), 64-bit ints beyond 2^53 → bigint.
+ * Throws {@link FrameSyntaxError} for a table the decoder could not read, or a timestamp
+ * Python's `datetime` cannot hold either.
  */
 export function fromFieldValue(v: unknown): PyValue {
   if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number')
@@ -191,14 +194,15 @@ export function fromFieldValue(v: unknown): PyValue {
   if (Buffer.isBuffer(v)) return new Uint8Array(v);
   if (Array.isArray(v)) return v.map(fromFieldValue);
   if (typeof v === 'object') {
+    const bad = undecodableReason(v);
+    if (bad !== undefined) throw new FrameSyntaxError(`undecodable field table: ${bad}`);
     if (isTagged(v)) {
-      if (v['!'] === 'timestamp' && typeof v.value === 'number') {
-        return new PyDateTime(new Date(v.value * 1000).toISOString().slice(0, 19));
-      }
+      if (v['!'] === 'timestamp') return timestampValue(v.value);
       if (v['!'] === 'decimal') {
         const d = v.value as { places: number; digits: number };
         return new PyDecimal(decimalText(d.digits, d.places));
       }
+      if (v['!'] === 'double' && typeof v.value === 'number') return new PyFloat(v.value);
     }
     const out: Record<string, PyValue> = {};
     for (const [k, x] of Object.entries(v)) out[k] = fromFieldValue(x);
@@ -207,12 +211,41 @@ export function fromFieldValue(v: unknown): PyValue {
   return null;
 }
 
-/** `Decimal(n) / Decimal(10 ** d)`: exact quotient at the ideal exponent 0 (trailing zeros cut). */
-function decimalText(digits: number, places: number): string {
-  if (places === 0) return String(digits);
-  const s = String(digits).padStart(places + 1, '0');
-  const text = `${s.slice(0, -places)}.${s.slice(-places)}`.replace(/0+$/, '');
-  return text.endsWith('.') ? text.slice(0, -1) : text;
+/** py-amqp: `datetime.fromtimestamp(val, tz=utc).replace(tzinfo=None)` (naive, whole seconds). */
+function timestampValue(raw: unknown): PyDateTime {
+  const secs = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' ? raw : NaN;
+  const d = new Date(secs * 1000);
+  // Python's datetime ends at year 9999; py-amqp raises there too.
+  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() > 9999) {
+    throw new FrameSyntaxError(`timestamp out of range: ${String(raw)}`);
+  }
+  return new PyDateTime(d.toISOString().slice(0, 19));
+}
+
+/**
+ * `str(Decimal(n) / Decimal(10 ** d))` (py-amqp's 'D'): the exact quotient at the ideal exponent
+ * 0 (trailing zeros cut while the exponent is negative), printed as CPython's `Decimal.__str__`
+ * does, scientific when the adjusted exponent is below -6 (`1E-9`).
+ */
+export function decimalText(digits: number, places: number): string {
+  if (digits === 0) return '0';
+  const sign = digits < 0 ? '-' : '';
+  let coeff = String(Math.abs(digits));
+  let exp = -places;
+  while (exp < 0 && coeff.length > 1 && coeff.endsWith('0')) {
+    coeff = coeff.slice(0, -1);
+    exp++;
+  }
+  if (exp === 0) return sign + coeff;
+  const adjusted = exp + coeff.length - 1;
+  if (adjusted >= -6) {
+    const point = coeff.length + exp;
+    return point > 0
+      ? `${sign}${coeff.slice(0, point)}.${coeff.slice(point)}`
+      : `${sign}0.${'0'.repeat(-point)}${coeff}`;
+  }
+  const tail = coeff.length > 1 ? `.${coeff.slice(1)}` : '';
+  return `${sign}${coeff[0] ?? ''}${tail}E${String(adjusted)}`;
 }
 
 /** Build our message from an amqplib delivery's content and properties. */

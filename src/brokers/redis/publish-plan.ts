@@ -1,12 +1,6 @@
 import type { DeliveryInfo, RawMessage } from '../../protocol/raw-message';
-import {
-  bindingKey,
-  bindingMember,
-  clampPriority,
-  fanoutChannel,
-  priorityQueueKey,
-} from '../../protocol/redis-keys';
 import type { ExchangeType, PublishItem } from '../broker';
+import { RedisKeyspace } from './keyspace';
 import { bindingPattern, lookupQueues } from './routing';
 
 /**
@@ -32,6 +26,8 @@ export type PublishCommand =
   | { kind: 'lpush'; key: string; values: string[] }
   | { kind: 'publish'; channel: string; value: string };
 
+const DEFAULT_KEYSPACE = new RedisKeyspace({ db: 0 });
+
 /** Values per variadic LPUSH: bounds a single command's size on the wire. */
 export const MAX_LPUSH_VALUES = 1000;
 
@@ -39,7 +35,10 @@ export const MAX_LPUSH_VALUES = 1000;
  * Distinct declarations of the batch in first-seen order (kombu `maybe_declare` caches per
  * entity, so repeating a declaration within one batch adds nothing but round trips).
  */
-export function collectDeclarations(items: readonly PublishItem[]): BindingDeclaration[] {
+export function collectDeclarations(
+  items: readonly PublishItem[],
+  keys: RedisKeyspace = DEFAULT_KEYSPACE,
+): BindingDeclaration[] {
   const seen = new Map<string, BindingDeclaration>();
   let last: PublishItem['target']['queue'];
   for (const { target } of items) {
@@ -53,8 +52,8 @@ export function collectDeclarations(items: readonly PublishItem[]): BindingDecla
     const rk = spec.routingKey ?? spec.name;
     const id = `${exchange}\0${type}\0${rk}\0${spec.name}`;
     if (seen.has(id)) continue;
-    const member = bindingMember(rk, bindingPattern(type, rk), spec.name);
-    seen.set(id, { queue: spec.name, exchange, type, key: bindingKey(exchange), member });
+    const member = keys.member(rk, bindingPattern(type, rk), spec.name);
+    seen.set(id, { queue: spec.name, exchange, type, key: keys.binding(exchange), member });
   }
   return [...seen.values()];
 }
@@ -80,6 +79,8 @@ export interface PlanContext {
   /** Envelope text of one message (a fresh delivery tag per call, as kombu per publish). */
   encode: (message: RawMessage, deliveryInfo: DeliveryInfo) => string;
   db: number;
+  /** Key names under the transport options (default: kombu's, for `db`). */
+  keyspace?: RedisKeyspace;
 }
 
 function pushTo(cmds: PublishCommand[], key: string, value: string): void {
@@ -99,16 +100,15 @@ function pushTo(cmds: PublishCommand[], key: string, value: string): void {
 export function planPublishes(items: readonly PublishItem[], ctx: PlanContext): PublishCommand[] {
   const cmds: PublishCommand[] = [];
   const routes = new Map<string, string[]>();
+  const keys = ctx.keyspace ?? new RedisKeyspace({ db: ctx.db });
   for (const { message, target } of items) {
     const { exchange, routingKey } = target;
     const text = ctx.encode(message, { exchange, routing_key: routingKey });
     const type = ctx.typeOf(exchange);
     if (type === 'fanout') {
-      cmds.push({
-        kind: 'publish',
-        channel: fanoutChannel(exchange, routingKey, { db: ctx.db }),
-        value: text,
-      });
+      for (const channel of keys.fanoutChannels(exchange, routingKey)) {
+        cmds.push({ kind: 'publish', channel, value: text });
+      }
       continue;
     }
     const routeId = `${exchange}\0${routingKey}`;
@@ -119,11 +119,12 @@ export function planPublishes(items: readonly PublishItem[], ctx: PlanContext): 
         type ?? 'direct',
         ctx.members.get(exchange) ?? [],
         routingKey,
+        keys.sep,
       );
       routes.set(routeId, queues);
     }
-    const pri = clampPriority(message.properties.priority);
-    for (const q of queues) pushTo(cmds, priorityQueueKey(q, pri), text);
+    const pri = message.properties.priority;
+    for (const q of queues) pushTo(cmds, keys.queueKey(q, pri), text);
   }
   return cmds;
 }

@@ -2,12 +2,6 @@ import { Redis, type ChainableCommander } from 'ioredis';
 import { BrokerConnectionError, BrokerError } from '../../errors/errors';
 import type { DeliveryInfo, RawMessage } from '../../protocol/raw-message';
 import { decodeRedisEnvelope } from '../../protocol/redis-envelope';
-import {
-  bindingKey,
-  bindingMember,
-  fanoutChannel,
-  permanentBindingKey,
-} from '../../protocol/redis-keys';
 import type { JsonDialect } from '../../serialization/registry';
 import { systemClock, type Clock } from '../../util/clock';
 import { uuid4, type UuidFactory } from '../../util/uuid';
@@ -27,11 +21,15 @@ import {
 import type { ExchangeOptions, FanoutBroker, FanoutMessage } from '../fanout';
 import { parseBrokerUrl, type RedisBrokerUrl } from '../url';
 import { RedisEnvelopeWriter } from './envelope-writer';
+import { maskedTarget, redisConnectionOptions, type RedisSslOptions } from './connection-options';
+import { RedisKeyspace } from './keyspace';
 import { RedisFanoutSubscriber } from './redis-fanout';
 import { collectDeclarations, exchangesToLookup, planPublishes } from './publish-plan';
 import { bindingPattern, lookupQueues } from './routing';
 import { RedisConsumer } from './redis-consumer';
 import { toRedisError } from './redis-qos';
+import { RedisStatusStream, type RedisStatusListener } from './redis-status';
+import { parseRedisTransportOptions, type RedisTransportOptions } from './transport-options';
 
 /** Messages per pipeline of a {@link RedisBroker.publishMany} batch. */
 const PUBLISH_CHUNK = 500;
@@ -62,6 +60,18 @@ export interface RedisBrokerOptions {
    * acts on every 10th call, plus once at start); `0` disables it.
    */
   restoreIntervalMs?: number;
+  /**
+   * `broker_transport_options` (kombu's snake_case keys), validated at construction. Explicit
+   * options above win over the same setting here.
+   */
+  transportOptions?: RedisTransportOptions | Readonly<Record<string, unknown>>;
+  /** `broker_use_ssl` (dict of `ssl_*` keys). */
+  ssl?: RedisSslOptions | Readonly<Record<string, unknown>> | boolean | null;
+  /**
+   * On Sentinel, kombu < 5.4 publishes fanout messages on the literal `/{db}.` topic (see
+   * `RedisKeyspace`); the line profile's `redisLegacySentinel`. Default false (kombu 5.7).
+   */
+  legacySentinel?: boolean;
   onError?: (err: Error) => void;
 }
 
@@ -85,6 +95,10 @@ export class RedisBroker implements Broker, FanoutBroker {
   private readonly exchangeTypes = new Map<string, ExchangeType>();
   private readonly consumers = new Set<RedisConsumer>();
   private readonly envelopeWriter: RedisEnvelopeWriter;
+  /** Key and channel names under the transport options. */
+  readonly keys: RedisKeyspace;
+  readonly transportOptions: RedisTransportOptions;
+  private readonly status: RedisStatusStream;
 
   constructor(opts: RedisBrokerOptions) {
     const url = typeof opts.url === 'string' ? parseBrokerUrl(opts.url) : opts.url;
@@ -92,22 +106,53 @@ export class RedisBroker implements Broker, FanoutBroker {
     this.url = url;
     this.opts = opts;
     this.envelopeWriter = new RedisEnvelopeWriter(opts.jsonDialect);
+    const t = parseRedisTransportOptions(opts.transportOptions, 'broker_transport_options');
+    this.transportOptions = t;
+    const sentinel = url.sentinels !== undefined && url.sentinels.length > 0;
+    const legacySentinel = sentinel && opts.legacySentinel === true;
+    this.keys = new RedisKeyspace({
+      db: url.db,
+      ...(t.global_keyprefix === undefined ? {} : { globalKeyprefix: t.global_keyprefix }),
+      ...(t.sep === undefined ? {} : { sep: t.sep }),
+      ...(t.priority_steps === undefined ? {} : { prioritySteps: t.priority_steps }),
+      ...(t.fanout_prefix === undefined ? {} : { fanoutPrefix: t.fanout_prefix }),
+      ...(t.fanout_patterns === undefined ? {} : { fanoutPatterns: t.fanout_patterns }),
+      ...(t.unacked_key === undefined ? {} : { unackedKey: t.unacked_key }),
+      ...(t.unacked_index_key === undefined ? {} : { unackedIndexKey: t.unacked_index_key }),
+      ...(t.unacked_mutex_key === undefined ? {} : { unackedMutexKey: t.unacked_mutex_key }),
+      sentinelFanout: !sentinel
+        ? 'current'
+        : legacySentinel
+          ? 'legacy'
+          : t.sentinel_fanout_compat === true
+            ? 'both'
+            : 'current',
+    });
+    // Validates TLS files and Sentinel options now, not at the first connect.
+    redisConnectionOptions(this.connectInput());
+    this.status = new RedisStatusStream(maskedTarget(url), () => this.closed);
+  }
+
+  private connectInput() {
+    return {
+      url: this.url,
+      transport: this.transportOptions,
+      ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }),
+      role: 'broker' as const,
+      setting: 'broker_url',
+    };
+  }
+
+  /** Subscribe to connection status changes (the broker contract's status stream). */
+  onStatus(listener: RedisStatusListener): () => void {
+    return this.status.on(listener);
   }
 
   /** ioredis options for this URL; RESP2 pinned, as redis-py speaks it (design-notes §3.7). */
   redisOptions() {
-    const u = this.url;
     const backoff = this.opts.backoff ?? defaultBackoff;
     return {
-      ...(u.socketPath === undefined
-        ? { host: u.hostname ?? '127.0.0.1', port: u.port ?? 6379 }
-        : { path: u.socketPath }),
-      db: u.db,
-      ...(u.username === undefined ? {} : { username: u.username }),
-      ...(u.password === undefined ? {} : { password: u.password }),
-      ...(u.tls ? { tls: {} } : {}),
-      protocol: 2 as const,
-      lazyConnect: true,
+      ...redisConnectionOptions(this.connectInput()),
       maxRetriesPerRequest: 1,
       retryStrategy: (times: number) => (this.closed ? null : (backoff(times) ?? null)),
     };
@@ -127,11 +172,28 @@ export class RedisBroker implements Broker, FanoutBroker {
     if (this.client) return Promise.resolve();
     this.connecting ??= (async () => {
       const c = this.newClient();
+      this.status.attach(c);
+      this.status.connecting();
+      // ioredis rejects connect() with "Connection is closed."; the reason (TLS verification,
+      // WRONGPASS, ECONNREFUSED) came as an 'error' event just before.
+      let cause: Error | undefined;
+      const keep = (e: Error): void => {
+        cause ??= e;
+      };
+      c.on('error', keep);
       try {
         await c.connect();
+        c.off('error', keep);
       } catch (e) {
+        c.off('error', keep);
+        const why =
+          cause !== undefined && e instanceof Error && e.message.includes('Connection is closed')
+            ? cause
+            : e;
+        // This attempt is over; the caller retries (`broker_connection_retry_on_startup`).
+        c.removeAllListeners('end');
         c.disconnect();
-        throw toRedisError(e, `cannot connect to redis db ${String(this.url.db)}`);
+        throw toRedisError(why, `cannot connect to ${this.status.target}`);
       }
       this.client = c;
     })().finally(() => {
@@ -174,14 +236,15 @@ export class RedisBroker implements Broker, FanoutBroker {
     this.exchangeTypes.set(exchange, type);
     const rk = spec.routingKey ?? spec.name;
     const client = await this.cmd();
-    const member = bindingMember(rk, bindingPattern(type, rk), spec.name);
+    const member = this.keys.member(rk, bindingPattern(type, rk), spec.name);
     try {
-      if (this.opts.permanentBindings === false) await client.sadd(bindingKey(exchange), member);
+      if (this.opts.permanentBindings === false)
+        await client.sadd(this.keys.binding(exchange), member);
       else {
         await client
           .multi()
-          .sadd(bindingKey(exchange), member)
-          .sadd(permanentBindingKey(exchange), member)
+          .sadd(this.keys.binding(exchange), member)
+          .sadd(this.keys.bindingPermanent(exchange), member)
           .exec();
       }
     } catch (e) {
@@ -207,8 +270,8 @@ export class RedisBroker implements Broker, FanoutBroker {
     const exchange = spec.exchange ?? spec.name;
     await this.declareQueue({ ...spec, exchangeType: 'fanout' });
     const rk = (spec.routingKey ?? '').replace(/#/g, '*');
-    const pattern = fanoutChannel(exchange, rk, { db: this.url.db });
-    const sub = new RedisFanoutSubscriber(this.newClient(), pattern, handler, onError);
+    const patterns = this.keys.fanoutChannels(exchange, rk);
+    const sub = new RedisFanoutSubscriber(this.newClient(), patterns, handler, onError);
     await sub.start();
     return sub;
   }
@@ -217,8 +280,8 @@ export class RedisBroker implements Broker, FanoutBroker {
   async lookup(exchange: string, routingKey: string): Promise<string[]> {
     if (exchange === '') return [routingKey];
     const type = this.exchangeTypes.get(exchange) ?? 'direct';
-    const members = await (await this.cmd()).smembers(bindingKey(exchange));
-    return lookupQueues(exchange, type, members, routingKey);
+    const members = await (await this.cmd()).smembers(this.keys.binding(exchange));
+    return lookupQueues(exchange, type, members, routingKey, this.keys.sep);
   }
 
   async publish(message: RawMessage, target: PublishTarget): Promise<void> {
@@ -233,7 +296,7 @@ export class RedisBroker implements Broker, FanoutBroker {
   async publishMany(items: readonly PublishItem[]): Promise<void> {
     if (items.length === 0) return;
     const client = await this.cmd();
-    const decls = collectDeclarations(items);
+    const decls = collectDeclarations(items, this.keys);
     for (const d of decls) this.exchangeTypes.set(d.exchange, d.type);
     const typeOf = (ex: string): ExchangeType | undefined => this.exchangeTypes.get(ex);
     const exchanges = exchangesToLookup(items, typeOf);
@@ -243,10 +306,10 @@ export class RedisBroker implements Broker, FanoutBroker {
       const permanent = this.opts.permanentBindings !== false;
       for (const d of decls) {
         pre.sadd(d.key, d.member);
-        if (permanent) pre.sadd(permanentBindingKey(d.exchange), d.member);
+        if (permanent) pre.sadd(this.keys.bindingPermanent(d.exchange), d.member);
       }
       const declCommands = decls.length * (permanent ? 2 : 1);
-      for (const ex of exchanges) pre.smembers(bindingKey(ex));
+      for (const ex of exchanges) pre.smembers(this.keys.binding(ex));
       const res = await execPipeline(pre, 'publish: routing');
       for (let i = 0; i < declCommands; i++) {
         const err = res[i]?.[0];
@@ -266,6 +329,7 @@ export class RedisBroker implements Broker, FanoutBroker {
       members,
       encode: (message: RawMessage, di: DeliveryInfo) => writer.write(message, di, uuid()),
       db: this.url.db,
+      keyspace: this.keys,
     };
     // Chunks are sent as soon as they are encoded, so Redis executes one chunk while we encode
     // the next; one connection keeps them in order.
@@ -293,17 +357,24 @@ export class RedisBroker implements Broker, FanoutBroker {
     opts: ConsumeOptions = {},
   ): Promise<Consumer> {
     const client = await this.cmd();
+    const t = this.transportOptions;
     const consumer = new RedisConsumer({
-      broker: this,
       client,
+      newClient: () => this.newClient(),
+      lookup: (ex, rk) => this.lookup(ex, rk),
+      keys: this.keys,
       queues,
+      strategy: t.queue_order_strategy ?? 'round_robin',
       handler,
       opts,
       clock: this.opts.clock ?? systemClock,
-      brpopTimeout: this.opts.brpopTimeout ?? 1,
-      visibilityTimeout: this.opts.visibilityTimeout ?? 3600,
-      unackedMutexExpire: this.opts.unackedMutexExpire ?? 300,
-      restoreIntervalMs: this.opts.restoreIntervalMs ?? 10_000,
+      // `polling_interval`, when given, is the BRPOP timeout (`Transport.__init__`).
+      brpopTimeout: this.opts.brpopTimeout ?? t.polling_interval ?? 1,
+      visibilityTimeout: this.opts.visibilityTimeout ?? t.visibility_timeout ?? 3600,
+      unackedMutexExpire: this.opts.unackedMutexExpire ?? t.unacked_mutex_expire ?? 300,
+      restoreIntervalMs: this.opts.restoreIntervalMs ?? (t.unacked_restore_interval ?? 10) * 1000,
+      restoreThrottle: t.unacked_restore_throttle ?? 10,
+      restoreLimit: t.unacked_restore_limit ?? null,
       uuid: this.opts.uuid ?? uuid4,
       decode: decodeRedisEnvelope,
       onDone: (c) => this.consumers.delete(c),

@@ -1,43 +1,57 @@
 import type { Redis } from 'ioredis';
 import { BrokerError } from '../../errors/errors';
 import type { RedisEnvelope } from '../../protocol/redis-envelope';
-import { PRIORITY_STEPS, priorityQueueKey } from '../../protocol/redis-keys';
 import type { Clock } from '../../util/clock';
 import type { ConsumeOptions, Consumer, Delivery, DeliveryHandler } from '../broker';
-import type { RedisBroker } from './redis-broker';
+import type { RedisKeyspace } from './keyspace';
+import { QueueCycle, type QueueOrderStrategy } from './queue-cycle';
 import { RedisQos, toRedisError } from './redis-qos';
-import { queueOfKey } from './routing';
 import { restoreVisible } from './redis-visibility';
 
 /** Upper bound of one BRPOP + RPOP batch when prefetch is unlimited. */
 const MAX_BATCH = 128;
 
-interface RedisConsumerInit {
-  broker: RedisBroker;
+/** What a consumer needs from its broker (passed in: no import of the broker class). */
+export interface RedisConsumerInit {
   client: Redis;
+  /** A new dedicated connection for BRPOP (it blocks its connection). */
+  newClient: () => Redis;
+  lookup: (exchange: string, routingKey: string) => Promise<string[]>;
+  keys: RedisKeyspace;
   queues: readonly string[];
+  strategy: QueueOrderStrategy;
   handler: DeliveryHandler;
   opts: ConsumeOptions;
   clock: Clock;
   brpopTimeout: number;
   visibilityTimeout: number;
   unackedMutexExpire: number;
+  /** `unacked_restore_interval` in ms (0 disables the sweep). */
   restoreIntervalMs: number;
+  /** `unacked_restore_throttle`: only every Nth sweep call scans. */
+  restoreThrottle: number;
+  restoreLimit: number | null;
   uuid: () => string;
   decode: (text: string) => RedisEnvelope;
   onDone: (c: RedisConsumer) => void;
 }
 
+/** `Delivery` with the issue-8 members (declared here until `broker.ts` has them). */
+type RedisDelivery = Delivery & { readonly session: number; readonly isVoid: boolean };
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /**
  * One BRPOP loop over several queues, as kombu's `Channel._brpop_start`/`_brpop_read`: keys are
- * ordered priority step first, then queues in round-robin order, and the queue that delivered is
- * rotated to the end (`_queue_cycle.rotate`). Prefetch is enforced here, client-side, like
- * kombu's `QoS.can_consume`.
+ * ordered priority step first, then queues in `queue_order_strategy` order (round robin rotates
+ * the queue that delivered to the end, `_queue_cycle.rotate`). Prefetch is enforced here,
+ * client-side, like kombu's `QoS.can_consume`. Acks are HDELs on the shared hash, valid across
+ * reconnects: deliveries never go void, `session` stays 0 and `onReset` is never called.
  */
 export class RedisConsumer implements Consumer {
   private readonly qos: RedisQos;
   private readonly blocking: Redis;
-  private cycle: string[];
+  private readonly cycle: QueueCycle;
   private running = true;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -45,17 +59,45 @@ export class RedisConsumer implements Consumer {
   private prefetch: number;
   private restoreTimer: NodeJS.Timeout | undefined;
   private restoreCount = 0;
+  private failing = false;
+  /** After a failed unacked record: no BRPOP before this (ms), so a broken Redis is not spun on. */
+  private pauseUntil = 0;
 
   constructor(private readonly init: RedisConsumerInit) {
-    this.cycle = [...init.queues];
+    this.cycle = new QueueCycle(init.strategy, init.queues);
     this.prefetch = init.opts.prefetch ?? 0;
-    // BRPOP blocks its connection; commands (ack, MULTI) go through the shared client.
-    this.blocking = init.broker.newClient();
-    this.qos = new RedisQos(init.client, (ex, rk) => init.broker.lookup(ex, rk), init.clock);
+    this.blocking = init.newClient();
+    const k = init.keys;
+    this.qos = new RedisQos(
+      init.client,
+      init.lookup,
+      init.clock,
+      { unacked: k.unacked, unackedIndex: k.unackedIndex, unackedMutex: k.unackedMutex },
+      (q, pri) => k.queueKey(q, pri),
+    );
   }
 
-  private isRunning(): boolean {
-    return this.running;
+  /** The queues consumed now (add_consumer/cancel_consumer change it). */
+  get queues(): readonly string[] {
+    return this.cycle.names();
+  }
+
+  /**
+   * `add_consumer`: the next BRPOP includes the queue (kombu `basic_consume` →
+   * `_update_queue_cycle`); the BRPOP pending now ends within `brpop_timeout`.
+   */
+  addQueue(queue: string): Promise<void> {
+    this.cycle.add(queue);
+    return Promise.resolve();
+  }
+
+  /**
+   * `cancel_consumer`: the queue leaves the BRPOP key set; a message the pending BRPOP still
+   * takes from it is pushed back (served next). Held deliveries are untouched.
+   */
+  cancelQueue(queue: string): Promise<void> {
+    this.cycle.remove(queue);
+    return Promise.resolve();
   }
 
   start(): void {
@@ -70,17 +112,18 @@ export class RedisConsumer implements Consumer {
   }
 
   /**
-   * `Transport.maybe_restore_messages` → `QoS.restore_visible(interval=10)`: only every 10th
-   * call does the work (the first one included, as `on_poll_init` does at start).
+   * `Transport.maybe_restore_messages` → `QoS.restore_visible(num=unacked_restore_limit,
+   * interval=unacked_restore_throttle)`: only every Nth call scans (the first included).
    */
   private maybeRestoreVisible(): void {
-    if (this.restoreCount++ % 10 !== 0) return;
+    if (this.restoreCount++ % Math.max(1, this.init.restoreThrottle) !== 0) return;
     restoreVisible({
       client: this.init.client,
       keys: this.qos.keys,
       clock: this.init.clock,
       visibilityTimeout: this.init.visibilityTimeout,
       mutexExpire: this.init.unackedMutexExpire,
+      limit: this.init.restoreLimit,
       token: this.init.uuid().replace(/-/g, ''),
       restoreByTag: (tag) => this.qos.restoreByTag(tag, false),
     }).catch((e: unknown) => this.init.opts.onError?.(toRedisError(e, 'restore_visible')));
@@ -88,11 +131,11 @@ export class RedisConsumer implements Consumer {
 
   /** BRPOP keys in kombu's order: for each priority step, every queue of the cycle. */
   brpopKeys(): string[] {
-    return PRIORITY_STEPS.flatMap((step) => this.cycle.map((q) => priorityQueueKey(q, step)));
+    return this.init.keys.brpopKeys(this.cycle.consume());
   }
 
   private async waitForCapacity(): Promise<void> {
-    while (this.isRunning() && this.prefetch > 0 && this.inflight >= this.prefetch) {
+    while (this.running && this.prefetch > 0 && this.inflight >= this.prefetch) {
       await new Promise<void>((resolve) => {
         this.wake = resolve;
       });
@@ -102,57 +145,73 @@ export class RedisConsumer implements Consumer {
   /** kombu's virtual QoS reads `prefetch_count` on every `can_consume()`: takes effect at once. */
   setPrefetch(prefetch: number): Promise<void> {
     this.prefetch = prefetch;
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    this.poke();
     return Promise.resolve();
   }
 
-  private release(): void {
-    this.inflight--;
+  private poke(): void {
     const w = this.wake;
     this.wake = undefined;
     w?.();
   }
 
+  private release(n = 1): void {
+    this.inflight -= n;
+    this.poke();
+  }
+
+  /** A method, so that TypeScript does not narrow `running` across awaits. */
+  private isRunning(): boolean {
+    return this.running;
+  }
+
   private async run(): Promise<void> {
-    while (this.running) {
+    while (this.isRunning()) {
       await this.waitForCapacity();
       if (!this.isRunning()) break;
+      const pause = this.pauseUntil - Date.now();
+      if (pause > 0) await sleep(pause);
+      const keys = this.brpopKeys();
+      if (keys.length === 0) {
+        await sleep(this.init.brpopTimeout * 1000); // every queue cancelled: idle like kombu
+        continue;
+      }
       let popped: [string, string] | null;
       try {
-        popped = await this.blocking.brpop(...this.brpopKeys(), this.init.brpopTimeout);
+        popped = await this.blocking.brpop(...keys, this.init.brpopTimeout);
+        this.failing = false;
       } catch (e) {
         if (!this.isRunning()) break;
-        this.init.opts.onError?.(toRedisError(e, 'BRPOP'));
-        await new Promise((r) => setTimeout(r, 100));
+        // One report per outage; the broker's status stream tells the rest.
+        if (!this.failing) this.init.opts.onError?.(toRedisError(e, 'BRPOP'));
+        this.failing = true;
+        await sleep(250);
         continue;
       }
       if (popped === null) continue;
       const [key, text] = popped;
-      if (!this.isRunning()) {
-        // Cancelled while BRPOP was pending: put it back where it is served next.
-        await this.init.client.rpush(key, text);
-        break;
+      const queue = this.init.keys.queueOfKey(key);
+      if (!this.isRunning() || !this.cycle.has(queue)) {
+        // Cancelled (or the queue was) while BRPOP was pending: back where it is served next.
+        await this.putBack(key, [text]);
+        if (!this.isRunning()) break;
+        continue;
       }
-      const queue = queueOfKey(key);
-      this.cycle = [...this.cycle.filter((q) => q !== queue), queue];
+      this.cycle.rotate(queue);
       const texts = [text, ...(await this.drainMore(key))];
       if (!this.isRunning()) {
-        // Cancelled meanwhile: back to the tail in their original order (served next).
-        await this.init.client.rpush(key, ...texts.reverse());
+        await this.putBack(key, texts);
         break;
       }
       // Reserve the prefetch room now; record + hand out without holding up the next fetch.
       this.inflight += texts.length;
-      void this.deliverBatch(queue, texts);
+      void this.deliverBatch(key, queue, texts);
     }
   }
 
   /**
    * Throughput: after a BRPOP hit, take up to the free prefetch room more from the same list
-   * with one `RPOP key count` (Redis ≥ 6.2) instead of one BRPOP round trip each. The order is
-   * the order BRPOP would have served them from that key; prefetch is still never exceeded.
+   * with one `RPOP key count` (Redis ≥ 6.2) instead of one BRPOP round trip each.
    */
   private async drainMore(key: string): Promise<string[]> {
     const room = this.prefetch > 0 ? this.prefetch - this.inflight - 1 : MAX_BATCH - 1;
@@ -164,8 +223,33 @@ export class RedisConsumer implements Consumer {
     }
   }
 
-  /** Decode, record all as unacked in one MULTI (`QoS.append` each), then hand them out. */
-  private async deliverBatch(queue: string, texts: readonly string[]): Promise<void> {
+  /**
+   * RPUSH popped messages back to the tail of their list (served next, original order), and
+   * drop any unacked entry a half-applied `QoS.append` left, in one MULTI. Retried until it
+   * succeeds: the message exists only in this process now.
+   */
+  private async putBack(key: string, texts: readonly string[], tags: readonly string[] = []) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const tx = this.init.client.multi().rpush(key, ...[...texts].reverse());
+        if (tags.length > 0) {
+          tx.zrem(this.qos.keys.unackedIndex, ...tags).hdel(this.qos.keys.unacked, ...tags);
+        }
+        await tx.exec();
+        return;
+      } catch (e) {
+        if (attempt === 0) this.init.opts.onError?.(toRedisError(e, `putting back to ${key}`));
+        await sleep(Math.min(200 * (attempt + 1), 2000));
+      }
+    }
+  }
+
+  /**
+   * Decode, record all as unacked in one MULTI (`QoS.append` each), then hand them out. If the
+   * record fails the messages are not delivered (nothing could restore them after a crash):
+   * they go back to the list they came from.
+   */
+  private async deliverBatch(key: string, queue: string, texts: readonly string[]): Promise<void> {
     const envs: [RedisEnvelope, string][] = [];
     for (const text of texts) {
       try {
@@ -186,7 +270,17 @@ export class RedisConsumer implements Consumer {
         })),
       );
     } catch (e) {
-      this.init.opts.onError?.(toRedisError(e, 'recording unacked delivery'));
+      this.init.opts.onError?.(
+        toRedisError(e, `recording unacked delivery (${String(envs.length)} put back)`),
+      );
+      this.pauseUntil = Date.now() + 500;
+      await this.putBack(
+        key,
+        envs.map(([, t]) => t),
+        envs.map(([env]) => env.deliveryTag),
+      );
+      this.release(envs.length);
+      return;
     }
     for (const [env] of envs) this.deliver(queue, env);
   }
@@ -207,12 +301,14 @@ export class RedisConsumer implements Consumer {
     };
     const redelivered =
       env.deliveryInfo.redelivered === true || env.message.headers.redelivered === true;
-    const delivery: Delivery = {
+    const delivery: RedisDelivery = {
       message: env.message,
       deliveryInfo: env.deliveryInfo,
       deliveryTag: tag,
       redelivered,
       queue,
+      session: 0,
+      isVoid: false,
       ack: () => settle(() => this.qos.ack(tag)),
       reject: (requeue) => settle(() => (requeue ? this.qos.requeue(tag) : this.qos.ack(tag))),
     };
@@ -228,9 +324,7 @@ export class RedisConsumer implements Consumer {
     if (!this.running) return;
     this.running = false;
     if (this.restoreTimer) clearInterval(this.restoreTimer);
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    this.poke();
     // Let a pending BRPOP finish (≤ brpopTimeout) rather than cut it: a reply already sent by
     // Redis would be lost (kombu drains it too, `Channel.close` → `_brpop_read`).
     await this.loop?.catch(() => undefined);

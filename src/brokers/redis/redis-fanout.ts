@@ -12,10 +12,12 @@ import { toRedisError } from './redis-qos';
  */
 export class RedisFanoutSubscriber implements Consumer {
   private cancelled = false;
+  /** Compat mode: tags seen lately (`SentinelChannel._fanout_compat_dedup_size` = 1000). */
+  private readonly seen = new Set<string>();
 
   constructor(
     private readonly client: Redis,
-    private readonly pattern: string,
+    private readonly patterns: readonly string[],
     private readonly handler: (m: FanoutMessage) => void,
     private readonly onError: ((err: Error) => void) | undefined,
   ) {}
@@ -27,10 +29,10 @@ export class RedisFanoutSubscriber implements Consumer {
     });
     try {
       await this.client.connect();
-      await this.client.psubscribe(this.pattern);
+      await this.client.psubscribe(...this.patterns);
     } catch (e) {
       this.client.disconnect();
-      throw toRedisError(e, `PSUBSCRIBE ${this.pattern}`);
+      throw toRedisError(e, `PSUBSCRIBE ${this.patterns.join(' ')}`);
     }
   }
 
@@ -38,6 +40,15 @@ export class RedisFanoutSubscriber implements Consumer {
     if (this.cancelled) return;
     try {
       const env = decodeRedisEnvelope(text);
+      if (this.patterns.length > 1) {
+        // Published on both topics (kombu 5.7 `sentinel_fanout_compat`): deliver once.
+        if (this.seen.has(env.deliveryTag)) return;
+        this.seen.add(env.deliveryTag);
+        if (this.seen.size > 1000) {
+          const oldest = this.seen.values().next();
+          if (oldest.done !== true) this.seen.delete(oldest.value);
+        }
+      }
       this.handler({ message: env.message, deliveryInfo: env.deliveryInfo });
     } catch (e) {
       this.onError?.(new BrokerError(`bad fanout message on ${channel}`, { cause: e }));

@@ -76,6 +76,8 @@ export class RedisQos {
     private readonly lookup: RestoreLookup,
     private readonly clock: Clock,
     readonly keys: QosKeys = DEFAULT_QOS_KEYS,
+    /** `_q_for_pri` under the transport options (prefix, `sep`, `priority_steps`). */
+    private readonly queueKey: (queue: string, priority: number) => string = priorityQueueKey,
   ) {}
 
   /** `QoS.append`: MULTI; ZADD unacked_index <now> <tag>; HSET unacked <tag> <value>; EXEC. */
@@ -166,7 +168,7 @@ export class RedisQos {
         const marked = markRedelivered(envelope);
         const pri = envelopePriorityOf(marked);
         for (const q of await this.lookup(exchange, routingKey)) {
-          const key = priorityQueueKey(q, pri);
+          const key = this.queueKey(q, pri);
           if (leftmost) tx.lpush(key, marked);
           else tx.rpush(key, marked);
         }

@@ -19,6 +19,8 @@ export interface RestoreVisibleOptions {
   visibilityTimeout: number;
   /** Transport option `unacked_mutex_expire` (seconds, kombu default 300). */
   mutexExpire: number;
+  /** Transport option `unacked_restore_limit` (kombu default None: no LIMIT). */
+  limit?: number | null;
   /** redis-py uses `uuid1().hex`; any unique token works for the owner check. */
   token: string;
   /** `restore_by_tag(tag, client)`: RPUSH back with the redelivered flag. */
@@ -44,8 +46,11 @@ export async function restoreVisible(o: RestoreVisibleOptions): Promise<number |
   if (got !== 'OK') return null;
   try {
     const ceil = o.clock.now() / 1000 - o.visibilityTimeout;
-    // `unacked_restore_limit` is None by default: no LIMIT clause.
-    const tags = await client.zrevrangebyscore(keys.unackedIndex, ceil, 0);
+    // `unacked_restore_limit` is None by default: no LIMIT clause (`offset=num and start`).
+    const tags =
+      o.limit === undefined || o.limit === null || o.limit === 0
+        ? await client.zrevrangebyscore(keys.unackedIndex, ceil, 0)
+        : await client.zrevrangebyscore(keys.unackedIndex, ceil, 0, 'LIMIT', 0, o.limit);
     for (const tag of tags) await o.restoreByTag(tag);
     return tags.length;
   } finally {

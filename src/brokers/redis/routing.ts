@@ -56,11 +56,12 @@ export function lookupQueues(
   type: ExchangeType,
   members: readonly string[],
   routingKey: string,
+  sep: string = PRIORITY_SEP,
 ): string[] {
   if (exchange === '') return [routingKey];
   const out = new Set<string>();
   for (const m of members) {
-    const b = parseBindingMember(m);
+    const b = sep === PRIORITY_SEP ? parseBindingMember(m) : parseMemberWith(m, sep);
     if (type === 'fanout') out.add(b.queue);
     else if (
       type === 'topic' ? topicMatches(b.routingKey, routingKey) : b.routingKey === routingKey
@@ -69,6 +70,11 @@ export function lookupQueues(
     }
   }
   return [...out];
+}
+
+function parseMemberWith(m: string, sep: string): { routingKey: string; queue: string } {
+  const [routingKey = '', , queue = ''] = m.split(sep);
+  return { routingKey, queue };
 }
 
 /** The queue a BRPOP key belongs to: `dest.rsplit(sep, 1)[0]` (`Channel._brpop_read`). */

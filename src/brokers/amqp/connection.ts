@@ -1,0 +1,180 @@
+// The field-table decoder patch must be installed before amqplib's lib/defs.js loads.
+import { assertCodecPatched } from './codec-patch';
+import * as amqplib from 'amqplib';
+import type { ChannelModel } from 'amqplib';
+import type { BackoffPolicy, BrokerStatus, BrokerStatusListener } from '../broker';
+import type { AmqpBrokerUrl } from '../url';
+import { ConnectionGaveUpError } from './errors';
+import { toBrokerError } from './errors-map';
+
+/** Reconnect semantics of Celery's settings (`celery/app/defaults.py`). */
+export interface RetrySettings {
+  /** `broker_connection_retry` (default true): reconnect after a loss. */
+  retry: boolean;
+  /** `broker_connection_max_retries` (default 100; `null` = forever). */
+  maxRetries: number | null;
+  backoff: BackoffPolicy;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export interface ConnectionHooks {
+  /** A new connection is up: reopen channels, re-declare, re-consume. */
+  opened(model: ChannelModel): Promise<void>;
+  /** The connection went away (every channel with it). */
+  lost(reason: Error): void;
+}
+
+/**
+ * One AMQP connection with kombu's recovery story (`kombu/connection.py`,
+ * `Connection.ensure_connection` → `retry_over_time`): after a loss the first reconnect is made at
+ * once; each failure waits `backoff(n)` (2 s, +2 s, ≤ 30 s) and is reported as `reconnecting`
+ * (Celery logs it as `consumer: Cannot connect to …: <reason>.\nTrying again in 2.00 seconds...
+ * (1/100)`, `consumer.py`, `_error_handler`); after `max_retries` failures: `gave-up`.
+ */
+export class AmqpConnection {
+  model: ChannelModel | undefined;
+  private connecting: Promise<ChannelModel> | undefined;
+  private closed = false;
+  private readonly listeners = new Set<BrokerStatusListener>();
+  readonly target: string;
+
+  constructor(
+    private readonly url: AmqpBrokerUrl,
+    private readonly heartbeat: number,
+    private readonly connectionName: string | undefined,
+    private readonly retry: RetrySettings,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    assertCodecPatched((m) => {
+      console.warn(m);
+    });
+    this.target = amqpTarget(url);
+  }
+
+  onStatus(listener: BrokerStatusListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private emit(s: BrokerStatus): void {
+    for (const l of this.listeners) l(s);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** One attempt (concurrent callers share it); resolves with the open connection. */
+  connect(attempt = 1): Promise<ChannelModel> {
+    if (this.closed) return Promise.reject(toBrokerError(new Error('broker is closed'), 'connect'));
+    if (this.model) return Promise.resolve(this.model);
+    this.connecting ??= this.open(attempt).finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(attempt: number): Promise<ChannelModel> {
+    const u = this.url;
+    this.emit({ state: 'connecting', target: this.target, attempt });
+    let model: ChannelModel;
+    try {
+      model = await amqplib.connect(
+        {
+          protocol: u.tls ? 'amqps' : 'amqp',
+          hostname: u.hostname,
+          port: u.port,
+          username: u.username,
+          password: u.password,
+          vhost: u.vhost,
+          heartbeat: this.heartbeat,
+        },
+        // RabbitMQ shows it in `rabbitmqctl list_connections client_properties` (kombu sends
+        // `connection_name` the same way when given one).
+        this.connectionName === undefined
+          ? {}
+          : { clientProperties: { connection_name: this.connectionName } },
+      );
+    } catch (e) {
+      throw toBrokerError(e, `cannot connect to ${this.target}`);
+    }
+    model.on('error', () => undefined); // 'close' follows with the same error
+    model.on('close', (err?: Error) => {
+      this.onClose(model, err);
+    });
+    if (this.closed) {
+      await model.close().catch(() => undefined);
+      throw toBrokerError(new Error('broker is closed'), 'connect');
+    }
+    this.model = model;
+    try {
+      await this.hooks.opened(model);
+    } catch (e) {
+      // A half-restored connection is worse than none: drop it and let recovery start over.
+      this.model = undefined;
+      await model.close().catch(() => undefined);
+      throw toBrokerError(e, 'restoring channels');
+    }
+    this.emit({ state: 'connected', target: this.target });
+    return model;
+  }
+
+  private onClose(model: ChannelModel, err: Error | undefined): void {
+    if (this.model !== model) return;
+    this.model = undefined;
+    if (this.closed) return;
+    const reason = toBrokerError(err ?? new Error('connection closed'), 'connection lost');
+    this.emit({ state: 'lost', target: this.target, reason });
+    this.hooks.lost(reason);
+    void this.recover(reason);
+  }
+
+  private async recover(first: Error): Promise<void> {
+    let reason = first;
+    if (!this.retry.retry) {
+      this.gaveUp(reason, 'broker_connection_retry is disabled');
+      return;
+    }
+    for (let attempt = 1; !this.closed; attempt++) {
+      try {
+        await this.connect(attempt);
+        return;
+      } catch (e) {
+        reason = e instanceof Error ? e : new Error(String(e));
+      }
+      if (this.isClosed) return;
+      const max = this.retry.maxRetries;
+      const delayMs = this.retry.backoff(attempt);
+      if ((max !== null && attempt > max) || delayMs === undefined) {
+        this.gaveUp(reason, `gave up after ${String(attempt)} attempts`);
+        return;
+      }
+      this.emit({ state: 'reconnecting', target: this.target, attempt, delayMs, reason });
+      await this.retry.sleep(delayMs);
+    }
+  }
+
+  private gaveUp(reason: Error, why: string): void {
+    this.emit({
+      state: 'gave-up',
+      target: this.target,
+      reason: new ConnectionGaveUpError(`${why}: ${reason.message}`, { cause: reason }),
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.connecting?.catch(() => undefined);
+    const model = this.model;
+    this.model = undefined;
+    if (model) await model.close().catch(() => undefined);
+  }
+}
+
+/** `Connection.as_uri()` as Celery prints it: `amqp://guest:**@127.0.0.1:5672//`. */
+export function amqpTarget(u: AmqpBrokerUrl): string {
+  return `${u.scheme}://${u.username}:**@${u.hostname}:${String(u.port)}/${u.vhost}`;
+}

@@ -1,0 +1,96 @@
+import type { Redis } from 'ioredis';
+import { BrokerConnectionError } from '../../errors/errors';
+
+/**
+ * The broker contract's status stream (issue 8) for the Redis transport, structurally the
+ * `BrokerStatus` union of `broker.ts`. Fed by the command connection's ioredis events:
+ * `connect()` → `connecting`, `ready` → `connected`, `close` after ready → `lost`,
+ * `reconnecting` → `reconnecting` (attempt and delay from the retry strategy), `end` while not
+ * closing → `gave-up`.
+ */
+export type RedisBrokerStatus =
+  | { readonly state: 'connecting'; readonly target: string; readonly attempt: number }
+  | { readonly state: 'connected'; readonly target: string }
+  | { readonly state: 'lost'; readonly target: string; readonly reason: Error }
+  | {
+      readonly state: 'reconnecting';
+      readonly target: string;
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly reason: Error;
+    }
+  | { readonly state: 'gave-up'; readonly target: string; readonly reason: Error };
+
+export type RedisStatusListener = (status: RedisBrokerStatus) => void;
+
+export class RedisStatusStream {
+  private readonly listeners = new Set<RedisStatusListener>();
+  private lastError: Error | undefined;
+  private attempt = 0;
+  private up = false;
+
+  constructor(
+    readonly target: string,
+    private readonly isClosing: () => boolean,
+  ) {}
+
+  on(listener: RedisStatusListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  emit(s: RedisBrokerStatus): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(s);
+      } catch {
+        // A listener's failure must not break the connection handling.
+      }
+    }
+  }
+
+  /** A `connect()` call (first, or again after a failure at start). */
+  connecting(): void {
+    this.attempt++;
+    this.emit({ state: 'connecting', target: this.target, attempt: this.attempt });
+  }
+
+  private reason(): Error {
+    return this.lastError ?? new BrokerConnectionError('Connection closed by server.');
+  }
+
+  /** Follow one ioredis client's lifecycle. */
+  attach(client: Redis): void {
+    client.on('error', (e: Error) => {
+      this.lastError = e;
+    });
+    client.on('ready', () => {
+      this.up = true;
+      this.attempt = 0;
+      this.lastError = undefined;
+      this.emit({ state: 'connected', target: this.target });
+    });
+    client.on('close', () => {
+      if (!this.up || this.isClosing()) return;
+      this.up = false;
+      this.emit({ state: 'lost', target: this.target, reason: this.reason() });
+    });
+    client.on('reconnecting', (delayMs: number) => {
+      if (this.isClosing()) return;
+      this.attempt++;
+      this.emit({
+        state: 'reconnecting',
+        target: this.target,
+        attempt: this.attempt,
+        delayMs,
+        reason: this.reason(),
+      });
+    });
+    client.on('end', () => {
+      if (this.isClosing()) return;
+      this.emit({ state: 'gave-up', target: this.target, reason: this.reason() });
+    });
+  }
+}

@@ -1,0 +1,107 @@
+import type { Broker, Consumer, Delivery, QueueSpec } from '../brokers/broker';
+import { contractConsumer, type ContractConsumeOptions } from './delivery';
+import type { WorkerEnv } from './worker-env';
+
+/** Options of {@link TaskConsumer}. */
+export interface TaskConsumerOptions {
+  broker: Broker;
+  env: WorkerEnv;
+  onDelivery: (d: Delivery) => Promise<void>;
+  /** The broker took back what this consumer handed out (`Consumer.on_close`). */
+  onReset: (reason: Error) => void;
+  /** The prefetch to ask for now (base + one per ETA-held message). */
+  prefetch: () => number;
+}
+
+/**
+ * The task-consuming step of Celery's consumer (`celery/worker/consumer/tasks.py`, `Tasks`;
+ * `celery/worker/control.py`, `add_consumer`/`cancel_consumer` → `task_consumer.consume`,
+ * `cancel_by_queue`): one broker consumer whose queue set changes in place, so held deliveries
+ * stay valid; a broker-side reset is forwarded to the pool.
+ */
+export class TaskConsumer {
+  private consumer: Consumer | undefined;
+
+  constructor(private readonly o: TaskConsumerOptions) {}
+
+  private get state(): WorkerEnv['state'] {
+    return this.o.env.state;
+  }
+
+  /** Declare every queue (`maybe_declare`) and start consuming them. */
+  async start(): Promise<void> {
+    for (const q of this.state.queues) await this.o.broker.declareQueue(q);
+    this.consumer = await this.consume(this.state.queues.map((q) => q.name));
+  }
+
+  private consume(queues: readonly string[]): Promise<Consumer> {
+    const opts: ContractConsumeOptions = {
+      prefetch: this.o.prefetch(),
+      onError: (e) => {
+        this.o.env.log('error', `consumer: ${e.message}`);
+      },
+      onReset: (reason) => {
+        this.o.onReset(reason);
+      },
+    };
+    return this.o.broker.consume(queues, (d) => this.o.onDelivery(d), opts);
+  }
+
+  async setPrefetch(n: number): Promise<void> {
+    await this.consumer?.setPrefetch?.(n);
+  }
+
+  /** `add_consumer`: declare and consume one more queue on the running consumer. */
+  async addQueue(spec: QueueSpec): Promise<void> {
+    const state = this.state;
+    if (state.queues.some((q) => q.name === spec.name)) return;
+    await this.o.broker.declareQueue(spec);
+    state.queues.push(spec);
+    const c = this.consumer;
+    if (c === undefined) return;
+    const cc = contractConsumer(c);
+    if (cc.addQueue) {
+      await cc.addQueue(spec.name);
+      return;
+    }
+    await this.restartLegacy();
+  }
+
+  /** `cancel_consumer`: stop consuming one queue; deliveries already handed out stay valid. */
+  async cancelQueue(name: string): Promise<void> {
+    const state = this.state;
+    const i = state.queues.findIndex((q) => q.name === name);
+    if (i < 0) return;
+    state.queues.splice(i, 1);
+    const c = this.consumer;
+    if (c === undefined) return;
+    const cc = contractConsumer(c);
+    if (cc.cancelQueue) {
+      await cc.cancelQueue(name);
+      return;
+    }
+    await this.restartLegacy();
+  }
+
+  /**
+   * A transport without `addQueue`/`cancelQueue`: a new consumer, then the old one cancelled.
+   * Only safe for transports whose held deliveries survive the old consumer's cancel; logged so
+   * it is never silent.
+   */
+  private async restartLegacy(): Promise<void> {
+    this.o.env.log(
+      'warn',
+      'consumer: transport cannot change queues in place; restarting the task consumer',
+    );
+    const old = this.consumer;
+    this.consumer = await this.consume(this.state.queues.map((q) => q.name));
+    await old?.cancel();
+  }
+
+  /** Stop consuming (shutdown): unacked deliveries go back to the broker. */
+  async cancel(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = undefined;
+    await c?.cancel();
+  }
+}

@@ -1,0 +1,113 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+/** Drive `py_estate.py` (a real Celery app with estate settings) from tests. */
+const ROOT = resolve(__dirname, '..', '..', '..');
+const HERE = __dirname;
+
+function env(line: string, broker: string, backend: string, settings: object): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PYTHONPATH: `${join(ROOT, 'python-peers')}:${HERE}`,
+    CELERY_BROKER_URL: broker,
+    CELERY_RESULT_BACKEND: backend,
+    CW_ESTATE: JSON.stringify(settings),
+    CW_LINE: line,
+    PYTHONUNBUFFERED: '1',
+  };
+}
+
+const py = (line: string): string => join(ROOT, 'python-peers', `.venv-${line}`, 'bin', 'python');
+
+/** Send cases from Python; resolves with `{id: result}`. */
+export function pySend(
+  line: '5.7' | '5.2',
+  broker: string,
+  backend: string,
+  settings: object,
+  queue: string,
+  cases: readonly { id: string; task: string; args?: unknown[]; priority?: number }[],
+): Promise<Record<string, unknown>> {
+  return new Promise((res, rej) => {
+    const child = execFile(
+      py(line),
+      [join(HERE, 'py_estate.py')],
+      { env: env(line, broker, backend, settings), timeout: 90_000 },
+      (err, stdout, stderr) => {
+        if (err) {
+          rej(new Error(`py_estate failed: ${err.message}\n${stderr}`));
+          return;
+        }
+        res(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>);
+      },
+    );
+    child.stdin?.end(JSON.stringify({ queue, cases }));
+  });
+}
+
+export interface PyWorker {
+  log(): string;
+  stop(): Promise<void>;
+  child: ChildProcess;
+}
+
+/** `celery -A py_estate worker -Q queue -P solo`, resolved once Celery logs "ready.". */
+export function pyWorker(
+  line: '5.7' | '5.2',
+  broker: string,
+  backend: string,
+  settings: object,
+  queue: string,
+  nodename: string,
+): Promise<PyWorker> {
+  const child = spawn(
+    py(line),
+    ['-m', 'celery', '-A', 'py_estate', 'worker', '-Q', queue, '-n', nodename, '-P', 'solo'].concat(
+      ['--without-gossip', '--without-mingle', '-l', 'info'],
+    ),
+    { env: env(line, broker, backend, settings), cwd: HERE, detached: true, stdio: 'pipe' },
+  );
+  let out = '';
+  const exit = new Promise<void>((r) =>
+    child.on('exit', () => {
+      r();
+    }),
+  );
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    const t = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 5000);
+    await exit;
+    clearTimeout(t);
+  };
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      void stop().then(() => {
+        rej(new Error(`python worker not ready:\n${out}`));
+      });
+    }, 60_000);
+    const onData = (b: Buffer): void => {
+      out += b.toString();
+      if (out.includes('ready.')) {
+        clearTimeout(timer);
+        res({ log: () => out, stop, child });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exit.then(() => {
+      clearTimeout(timer);
+      rej(new Error(`python worker exited:\n${out}`));
+    });
+  });
+}
