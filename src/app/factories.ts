@@ -80,6 +80,8 @@ export function createBackend(
     expiresSeconds: config.resultExpires,
     extended: config.resultExtended,
     profile: profileOf(config.celeryLine),
+    maxResultSize: config.resultMaxSize,
+    maxDecompressedSize: config.messageMaxDecompressedSize,
   };
   // `cache+memory://` (and bare `memory://`): one in-process store per URL.
   if (isMemoryBackendUrl(config.resultBackend)) {

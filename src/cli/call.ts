@@ -9,7 +9,7 @@ import {
 } from '../errors/errors';
 import { pyJsonDumps, pyJsonLoads } from '../serialization/python-json';
 import { isPyDict, type PyValue } from '../serialization/py-values';
-import type { CeleryConfig } from '../config/config';
+import { CELERY_LINES, type CeleryConfig, type CeleryLine } from '../config/config';
 import type { CliIo } from './io';
 
 /** Used for both broker and backend when neither flags nor environment name one. */
@@ -105,9 +105,11 @@ export function parseCallArgs(
   if (rto) settings.resultBackendTransportOptions = rto;
   const line = values['celery-line'];
   if (line !== undefined) {
-    if (line !== '5.7' && line !== '5.2' && line !== '4.4')
-      throw new UsageError('--celery-line must be 5.7, 5.2 or 4.4');
-    settings.celeryLine = line;
+    const lines: readonly string[] = CELERY_LINES;
+    if (!lines.includes(line)) {
+      throw new UsageError(`--celery-line must be one of ${CELERY_LINES.join(', ')}`);
+    }
+    settings.celeryLine = line as CeleryLine;
   }
   const [task, ...extra] = positionals;
   if (values.help === true) {

@@ -1,3 +1,4 @@
+import { getProfile } from '../protocol/profiles';
 import type { ResultBackend } from '../backends/backend';
 import type { QueueSpec } from '../brokers/broker';
 import type { ControlTarget } from '../control/commands';
@@ -61,7 +62,8 @@ export class WorkerControl implements ControlTarget {
     for (const id of ids) this.s.revoked.add(id, now);
     const active = new Set([...this.s.active.values()].map((r) => r.id));
     const backend = this.w.backend;
-    if (backend && this.s.config.celeryLine === '5.7') {
+    // Celery 5.6+ mark revoked ids REVOKED in the backend; older lines only flag them.
+    if (backend && getProfile(`celery-${this.s.config.celeryLine}`).revokeMarksBackend) {
       for (const id of ids) {
         if (active.has(id)) continue;
         try {

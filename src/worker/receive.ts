@@ -1,9 +1,17 @@
-import { ContentDisallowedError, DecodeError, SerializerNotInstalledError } from '../errors/errors';
+import {
+  ContentDisallowedError,
+  DecodeError,
+  MessageTooLargeError,
+  SerializerNotInstalledError,
+} from '../errors/errors';
 import type { RawMessage } from '../protocol/raw-message';
-import { decodeTaskMessage, type DecodedTask } from '../protocol/task-decode';
-import { decompress } from '../serialization/compression';
+import {
+  decodeTaskMessage,
+  loadMessageBody,
+  type BodyLimits,
+  type DecodedTask,
+} from '../protocol/task-decode';
 import { isPyDict, type PyValue } from '../serialization/py-values';
-import { loads } from '../serialization/registry';
 import type { TaskDefinition, TaskRegistry } from './task';
 
 /** What to do with an incoming message (`Consumer.on_task_received`, behaviour.md §2/§11). */
@@ -49,6 +57,7 @@ export function classify(
   raw: RawMessage,
   registry: TaskRegistry,
   accept: readonly string[],
+  limits: BodyLimits = {},
 ): Receipt {
   const headers: unknown = raw.headers;
   if (!isPyDict(headers)) return { kind: 'unknown-format' };
@@ -71,7 +80,7 @@ export function classify(
       };
     }
     try {
-      return { kind: 'task', decoded: decodeTaskMessage(raw, { accept }), def };
+      return { kind: 'task', decoded: decodeTaskMessage(raw, { accept, ...limits }), def };
     } catch (e) {
       // `Request.__init__` → `message.payload`: DecodeError → on_decode_error (ack); disallowed
       // content and schema errors → on_invalid_task (reject).
@@ -81,11 +90,10 @@ export function classify(
   }
   let payload: PyValue;
   try {
-    let body = raw.body;
-    const c = raw.headers.compression;
-    if (typeof c === 'string' && c !== '') body = decompress(body, c);
-    payload = loads(body, raw.contentType, raw.contentEncoding, { accept });
+    payload = loadMessageBody(raw, { accept, ...limits });
   } catch (e) {
+    // Over a size cap: dead-lettered (reject, no requeue), never acked away as undecodable.
+    if (e instanceof MessageTooLargeError) return { kind: 'invalid', id: null, error: e };
     return { kind: 'decode-error', error: asError(e) };
   }
   if (!isPyDict(payload) || typeof payload.task !== 'string') return { kind: 'unknown-format' };
@@ -102,7 +110,7 @@ export function classify(
     };
   }
   try {
-    return { kind: 'task', decoded: decodeTaskMessage(raw, { accept }), def };
+    return { kind: 'task', decoded: decodeTaskMessage(raw, { accept, ...limits }), def };
   } catch (e) {
     if (isDecodeFailure(e)) return { kind: 'decode-error', error: asError(e) };
     return { kind: 'invalid', id, error: asError(e) };

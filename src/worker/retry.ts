@@ -2,7 +2,7 @@ import type { CeleryConfig } from '../config/config';
 import type { PublishTarget } from '../brokers/broker';
 import { PyTupleView, pyRepr } from '../protocol/repr';
 import type { TaskInput } from '../protocol/task-input';
-import { PROFILES } from '../protocol/profiles';
+import { ALL_HEADER_KEYS } from '../protocol/profiles';
 import { isPyDict, type PyValue } from '../serialization/py-values';
 import { MaxRetriesExceededError, Retry, type RetryOptions } from './exceptions';
 import type { WorkerRequest } from './request';
@@ -13,7 +13,7 @@ import type { WorkerRequest } from './request';
  * superset of the older lines'; the rest are what kombu adds and what v1/hybrid bodies carry.
  */
 const CELERY_HEADERS: ReadonlySet<string> = new Set([
-  ...PROFILES['celery-5.7'].headerKeys,
+  ...ALL_HEADER_KEYS,
   'compression',
   'redelivered',
   'headers',

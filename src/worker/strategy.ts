@@ -34,7 +34,10 @@ export class TaskStrategy {
       this.held.push(d);
       return;
     }
-    const r = classify(d.message, state.registry, env.config.acceptContent);
+    const r = classify(d.message, state.registry, env.config.acceptContent, {
+      maxMessageSize: env.config.messageMaxSize,
+      maxDecompressedSize: env.config.messageMaxDecompressedSize,
+    });
     switch (r.kind) {
       case 'unknown-format':
         c.unknownFormat++;

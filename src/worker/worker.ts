@@ -8,6 +8,7 @@ import { PidboxNode } from '../control/pidbox';
 import { LamportClock } from '../events/clock';
 import { EventDispatcher } from '../events/dispatcher';
 import { Heart } from '../events/heartbeat';
+import type { CeleryProfileName } from '../protocol/profiles';
 import { encodeTaskMessage, type TaskInput } from '../protocol/task-message';
 import type { PyValue } from '../serialization/py-values';
 import { anonNodename, workerNodename } from '../util/hostname';
@@ -28,6 +29,8 @@ import type { LogLevel, WorkerEnv, WorkerLogger } from './worker-env';
 import { WorkerState } from './worker-state';
 
 export type { WorkerLogger } from './worker-env';
+
+const profileOf = (line: CeleryConfig['celeryLine']): CeleryProfileName => `celery-${line}`;
 
 /** Options of {@link Worker}. */
 export interface WorkerOptions {
@@ -147,6 +150,9 @@ export class Worker {
       now,
       transport,
       exchange: this.config.eventExchange,
+      // The cluster's line decides the event bytes (utcoffset float/int, JSON dialect).
+      profile: profileOf(this.config.celeryLine),
+      jsonDialect: this.config.jsonDialect,
       enabled: opts.sendEvents ?? false,
       onError: (e) => {
         logger.log('warn', `event not sent: ${e.message}`);
@@ -269,7 +275,10 @@ export class Worker {
         broker,
         hostname: this.hostname,
         clock: this.clock,
-        handlers: controlHandlers(control),
+        handlers: controlHandlers(control, profileOf(this.config.celeryLine)),
+        // The mailbox serializes replies with task_serializer (Celery ≥5.1) in the line's dialect.
+        serializer: this.config.taskSerializer,
+        jsonDialect: this.config.jsonDialect,
         namespace: this.config.controlExchange,
         accept: this.config.acceptContent,
         onError: (e) => {

@@ -4,7 +4,7 @@ import { BackendError } from '../../errors/errors';
 import { chordKey, groupMetaKey } from '../../protocol/backend-keys';
 import { exceptionFromDict } from '../../protocol/exception';
 import { chordJoinSize, quirksOf } from '../../protocol/line-quirks';
-import type { CeleryProfileName } from '../../protocol/profiles';
+import { getProfile, type CeleryProfileName } from '../../protocol/profiles';
 import { pyRepr } from '../../protocol/repr';
 import { EXCEPTION_STATES, PROPAGATE_STATES } from '../../protocol/states';
 import type { PyValue } from '../../serialization/py-values';
@@ -54,7 +54,7 @@ export class RedisChordJoin implements ChordJoin {
   private readonly sizeInBody: boolean;
 
   constructor(private readonly o: RedisChordJoinOptions) {
-    this.legacy = o.profile !== 'celery-5.7';
+    this.legacy = !getProfile(o.profile).redisChordLua;
     this.chordExpires = o.chordExpires ?? o.expires;
     // 4.4 joins in a list by default (`_chord_zset`: `result_chord_ordered` False); 5.0+ a ZSET.
     this.ordered = o.ordered ?? quirksOf(o.profile).chordOrderedDefault;

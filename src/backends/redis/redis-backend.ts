@@ -15,7 +15,13 @@ import type {
   TaskMeta,
   WaitOptions,
 } from '../backend';
-import { decodeDocument, decodeMeta, encodeDocument, pendingMeta } from '../codec';
+import {
+  decodeDocument,
+  decodeMeta,
+  encodeDocument,
+  pendingMeta,
+  type ResultLimits,
+} from '../codec';
 import { PendingResults } from '../pending';
 import { parseBackendUrl } from '../url';
 import {
@@ -96,6 +102,9 @@ export class RedisBackend implements ResultBackend {
   /** Native chord join (`set_chord_size`, `on_chord_part_return`) for the configured line. */
   readonly chordJoin: RedisChordJoin;
 
+  /** resultMaxSize / messageMaxDecompressedSize caps applied when reading documents. */
+  private readonly limits: ResultLimits;
+
   constructor(private readonly opts: RedisBackendOptions) {
     let url: RedisBrokerUrl;
     if (typeof opts.url === 'string') {
@@ -117,6 +126,12 @@ export class RedisBackend implements ResultBackend {
     this.prefixes = backendKeyPrefixes(this.globalKeyPrefix);
     this.serializer = opts.serializer ?? 'json';
     this.accept = opts.accept ?? ['json'];
+    this.limits = {
+      ...(opts.maxResultSize === undefined ? {} : { maxResultSize: opts.maxResultSize }),
+      ...(opts.maxDecompressedSize === undefined
+        ? {}
+        : { maxDecompressedSize: opts.maxDecompressedSize }),
+    };
     // `prepare_expires(type=int)`: integer seconds; 0/None means SET without expiry.
     this.expires = Math.trunc(opts.expiresSeconds === undefined ? DAY : (opts.expiresSeconds ?? 0));
     const fe = opts.failureExpiresSeconds;
@@ -157,7 +172,7 @@ export class RedisBackend implements ResultBackend {
       sub,
       {
         keyFor: (id) => this.taskKey(id),
-        decode: (body) => decodeMeta(body, this.serializer, this.accept),
+        decode: (body) => decodeMeta(body, this.serializer, this.accept, this.limits),
         mget: (keys) => this.client.mgetBuffer(...keys),
         onState: (id, meta) => {
           this.pending.deliver(id, meta);
@@ -214,7 +229,7 @@ export class RedisBackend implements ResultBackend {
     }
     // `_get_task_meta_for`: a missing (or empty) value is PENDING.
     if (raw === null || raw.length === 0) return pendingMeta(taskId);
-    return decodeMeta(raw, this.serializer, this.accept);
+    return decodeMeta(raw, this.serializer, this.accept, this.limits);
   }
 
   async waitForResult(taskId: string, opts: WaitOptions = {}): Promise<TaskMeta> {
@@ -237,6 +252,7 @@ export class RedisBackend implements ResultBackend {
   async forget(taskId: string): Promise<void> {
     this.live();
     await this.consumer.cancelFor(taskId);
+    this.pending.release(taskId);
     await this.client.del(this.taskKey(taskId)).catch((e: unknown) => {
       throw wrap(e, `cannot DEL result of ${taskId}`);
     });
@@ -283,7 +299,7 @@ export class RedisBackend implements ResultBackend {
         keep: (raw) =>
           raw !== null &&
           raw.length > 0 &&
-          decodeMeta(raw, this.serializer, this.accept).status === SUCCESS,
+          decodeMeta(raw, this.serializer, this.accept, this.limits).status === SUCCESS,
         encode: () => toBuffer(encodeDocument(meta, this.serializer, this.profile)),
       });
     } catch (e) {
@@ -306,7 +322,7 @@ export class RedisBackend implements ResultBackend {
       throw wrap(e, `cannot restore group ${groupId}`);
     });
     if (raw === null || raw.length === 0) return null;
-    const doc = decodeDocument(raw, this.serializer, this.accept);
+    const doc = decodeDocument(raw, this.serializer, this.accept, this.limits);
     return isPyDict(doc) ? (doc.result ?? null) : null;
   }
 

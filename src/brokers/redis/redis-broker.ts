@@ -20,7 +20,7 @@ import {
 } from '../broker';
 import type { ExchangeOptions, FanoutBroker, FanoutMessage } from '../fanout';
 import { parseBrokerUrl, type RedisBrokerUrl } from '../url';
-import { RedisEnvelopeWriter } from './envelope-writer';
+import { RedisEnvelopeWriter } from '../../protocol/redis-envelope-writer';
 import { maskedTarget, redisConnectionOptions, type RedisSslOptions } from './connection-options';
 import { RedisKeyspace } from './keyspace';
 import { RedisFanoutSubscriber } from './redis-fanout';

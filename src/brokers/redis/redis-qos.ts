@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
+import { parseUnackedValue, unackedValue } from '../../protocol/redis-unacked';
 import { BrokerConnectionError, BrokerError, isCeleryError } from '../../errors/errors';
 import { markRedelivered } from '../../protocol/redis-envelope';
 import { clampPriority, priorityQueueKey } from '../../protocol/redis-keys';
-import { pyJsonDumps, pyJsonLoads } from '../../serialization/python-json';
+import { pyJsonLoads } from '../../serialization/python-json';
 import { isPyDict } from '../../serialization/py-values';
 import type { Clock } from '../../util/clock';
 
@@ -31,30 +32,6 @@ export const DEFAULT_QOS_KEYS: QosKeys = {
 
 /** Resolve the queues a restored message goes back to (`Channel._lookup`). */
 export type RestoreLookup = (exchange: string, routingKey: string) => Promise<string[]>;
-
-/**
- * The `unacked` hash value: JSON `[envelope, exchange, routing_key]` (`QoS.append`). The envelope
- * is spliced in as received: kombu re-dumps the dict it just loaded, which gives the same text.
- */
-export function unackedValue(envelopeText: string, exchange: string, routingKey: string): string {
-  return `[${envelopeText}, ${pyJsonDumps(exchange)}, ${pyJsonDumps(routingKey)}]`;
-}
-
-/** Split an `unacked` hash value back into envelope text, exchange and routing key. */
-export function parseUnackedValue(text: string): {
-  envelope: string;
-  exchange: string;
-  routingKey: string;
-} {
-  const v = pyJsonLoads(text);
-  if (!Array.isArray(v) || v.length !== 3)
-    throw new BrokerError(`malformed unacked entry: ${text.slice(0, 80)}`);
-  const [env, ex, rk] = v as unknown[];
-  if (!isPyDict(env) || typeof ex !== 'string' || typeof rk !== 'string') {
-    throw new BrokerError(`malformed unacked entry: ${text.slice(0, 80)}`);
-  }
-  return { envelope: pyJsonDumps(env), exchange: ex, routingKey: rk };
-}
 
 function envelopePriorityOf(envelopeText: string): number {
   const env = pyJsonLoads(envelopeText);
