@@ -14,6 +14,16 @@ import type { OptValue, Signature } from '../canvas/signature';
 import { applySignatureEagerly } from '../eager/canvas';
 import { applyEagerly, type EagerHost } from '../eager/run-task';
 import { TaskRegistry, type TaskDefinition } from '../worker/task';
+import { Worker, type WorkerOptions } from '../worker/worker';
+import { workerConnections } from './worker-connections';
+
+/** Options of {@link CeleryApp.worker}: the worker's own, with the app's config and tasks. */
+export type AppWorkerOptions = Omit<WorkerOptions, 'broker' | 'backend' | 'config' | 'tasks'> & {
+  /** The tasks to serve (default: `app.tasks`). */
+  tasks?: WorkerOptions['tasks'];
+  /** Redis `visibility_timeout` override (`--visibility-timeout`). */
+  visibilityTimeout?: number;
+};
 
 /** Options of {@link createApp}: Celery settings (camelCase) plus injectable process state. */
 export interface AppOptions extends Partial<CeleryConfig> {
@@ -149,6 +159,24 @@ export class CeleryApp {
   }
 
   /** Close backend and broker; idempotent. */
+  /**
+   * `celery worker`, programmatically: a {@link Worker} on its own broker connection and result
+   * backend, built from this app's config (the composition root builds both), serving
+   * `app.tasks`. `await w.start()`; `await w.shutdown()`. The CLI worker is built this way.
+   */
+  worker(opts: AppWorkerOptions = {}): Worker {
+    const { tasks, visibilityTimeout, ...rest } = opts;
+    const { broker, backend, transport } = workerConnections(this.config, visibilityTimeout);
+    return new Worker({
+      transport,
+      ...rest,
+      broker,
+      backend,
+      config: this.config,
+      tasks: tasks ?? this.tasks,
+    });
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       const errors: unknown[] = [];

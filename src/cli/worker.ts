@@ -2,13 +2,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CELERY_LINES, resolveConfig, type CeleryConfig, type CeleryLine } from '../config/config';
-import type { ResultBackend } from '../backends/backend';
-import { parseBackendUrl } from '../backends/url';
-import type { Broker } from '../brokers/broker';
-import { createBackend, createBroker } from '../app/factories';
-import { parseBrokerUrl } from '../brokers/url';
+import { createApp } from '../app/app';
 import { TaskRegistry, type TaskDefinition } from '../worker/task';
-import { Worker, type WorkerLogger } from '../worker/worker';
+import type { Worker, WorkerLogger } from '../worker/worker';
 import type { CliIo } from './io';
 
 const USAGE = `usage: celery-wire worker --app PATH [options]
@@ -188,21 +184,8 @@ export async function loadAppModule(
   };
 }
 
-/** Broker + backend for a resolved config (the worker side of `app.connection()/app.backend`). */
-export function connectionsFor(
-  config: CeleryConfig,
-  visibilityTimeout?: number,
-): { broker: Broker; backend: ResultBackend | null; transport: 'redis' | 'amqp' } {
-  const effective = visibilityTimeout === undefined ? config : { ...config, visibilityTimeout };
-  const broker = createBroker(effective);
-  // A worker with no result backend stores nothing (Celery's DisabledBackend is a no-op there).
-  const backend =
-    parseBackendUrl(config.resultBackend).kind === 'disabled'
-      ? null
-      : createBackend(effective, broker);
-  const transport = parseBrokerUrl(config.brokerUrl).transport === 'redis' ? 'redis' : 'amqp';
-  return { broker, backend, transport };
-}
+/** Kept for callers of the old name; the app layer builds a worker's connections. */
+export { workerConnections as connectionsFor } from '../app/worker-connections';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -274,18 +257,17 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
       },
       process.env,
     );
-    const { broker, backend, transport } = connectionsFor(config, args.visibilityTimeout);
-    worker = new Worker({
-      broker,
-      backend,
-      config,
+    // The app is the composition root: it builds the worker's broker and backend.
+    worker = createApp({ ...config, env: {} }).worker({
       tasks: app.tasks,
+      ...(args.visibilityTimeout === undefined
+        ? {}
+        : { visibilityTimeout: args.visibilityTimeout }),
       ...(args.queues ? { queues: args.queues } : {}),
       concurrency: args.concurrency,
       hostname: args.hostname,
       sendEvents: args.events,
       enableControl: args.control,
-      transport,
       logger,
     });
   } catch (e) {
