@@ -10,7 +10,6 @@ import { Chain, Chord, chunksGroup, Group } from './primitives';
 import { groupRef, taskRef, type ResultRef } from './result-ref';
 import type { Signature } from './signature';
 import {
-  isLegacyLine,
   maybeSignature,
   signatureList,
   toPy,
@@ -226,7 +225,6 @@ async function applyChord(
   kwargs: Readonly<Record<string, PyValue>>,
   options: Readonly<Opts>,
 ): Promise<ResultRef> {
-  const legacy = isLegacyLine(host);
   const partialArgs = args.length > 0 && !c.immutable ? [...args, ...c.args] : c.args;
   const headerKwargs = chordHeaderKwargs(host.profile, c.kwargs.kwargs as PyValue, kwargs);
   const opts: Opts = { ...options };
@@ -279,7 +277,7 @@ async function applyChord(
       ? { id: bodyTaskId, groupId, rootId }
       : { id: bodyTaskId, rootId },
   );
-  if (!legacy) stripChordHeaderLinks(body);
+  if (quirksOf(host.profile).stripChordHeaderLinks) stripChordHeaderLinks(body);
   delete runOpts.chain;
   delete runOpts.chord;
   delete runOpts.task_id;

@@ -182,14 +182,16 @@ describe('applying', () => {
     await applyAsync(chord([s('a'), s('b'), s('c')], s('tsum')), host);
     const embedded = host.rec.messages[0]?.options.chord as Record<string, PyValue>;
     expect(embedded.chord_size).toBe(3);
+    // The body is a `Signature.clone` (`_chord.apply_async`), rebuilt from a dict literal with
+    // `chord_size` before `immutable`, as in protocol-fixtures/celery-4.4/canvas/v2-chord.json.
     expect(Object.keys(embedded)).toEqual([
       'task',
       'args',
       'kwargs',
       'options',
       'subtask_type',
-      'immutable',
       'chord_size',
+      'immutable',
     ]);
   });
 

@@ -3,9 +3,8 @@ import { Chain, Chord, Group, maybeUnrollGroup } from './primitives';
 import { groupRef, taskRef, type ResultRef } from './result-ref';
 import { stripChordHeaderLinks } from './walk';
 import type { Signature } from './signature';
-import { chainedChordKwargs } from '../protocol/line-quirks';
+import { chainedChordKwargs, quirksOf } from '../protocol/line-quirks';
 import {
-  isLegacyLine,
   cloneOptions,
   maybeSignature,
   type CanvasEnv,
@@ -175,7 +174,7 @@ export function prepareSteps(
   p: PrepareArgs,
 ): { tasks: Signature[]; results: ResultRef[] } {
   const useLink = env.protocol === 1;
-  const legacy = isLegacyLine(env);
+  const quirks = quirksOf(env.profile);
   const steps: Signature[] = [...p.tasks];
   let stripped: Signature | null = null;
   while (steps.length > 0) {
@@ -212,7 +211,7 @@ export function prepareSteps(
       if (task instanceof Group && task.tasks.length === 0 && (steps.length > 0 || prevTask))
         continue;
     }
-    if (!legacy && p.clone && task instanceof Chord && isChainLedByTask(task.body)) {
+    if (quirks.unrollChordBody && p.clone && task instanceof Chord && isChainLedByTask(task.body)) {
       steps.push(...unrollBody(task));
       continue;
     }
@@ -270,6 +269,6 @@ export function prepareSteps(
   }
   const first = results[0];
   if (first) owner.id = first.id;
-  if (p.clone && !legacy) for (const t of tasks) stripChordHeaderLinks(t);
+  if (p.clone && quirks.stripChordHeaderLinks) for (const t of tasks) stripChordHeaderLinks(t);
   return { tasks, results };
 }

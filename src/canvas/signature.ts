@@ -95,6 +95,13 @@ export class Signature {
    * emitted as `chord_size` by {@link toDict} with `withChordSize`.
    */
   chordSize: number | null = null;
+  /**
+   * Celery 4.x–5.0: a plain signature rebuilt by `Signature.clone` comes from the dict literal
+   * `{…, 'subtask_type', 'chord_size', 'immutable'}` (`from_dict` keeps its order), while
+   * `Signature.__init__` writes `immutable` before `chord_size`. Only {@link toDict} with
+   * `withChordSize` reads it.
+   */
+  chordSizeBeforeImmutable = false;
 
   constructor(task: string, init: SignatureInit = {}) {
     this.task = task;
@@ -111,13 +118,18 @@ export class Signature {
     const f = p.subtaskType === null ? undefined : registry.get(p.subtaskType);
     // Unknown `subtask_type`s stay plain signatures, as `Signature.from_dict` falls back to `cls`.
     if (f) return f(p.raw);
-    return new Signature(p.task, {
+    const s = new Signature(p.task, {
       args: p.args,
       kwargs: p.kwargs,
       options: p.options,
       subtaskType: p.subtaskType,
       immutable: p.immutable,
     });
+    // `from_dict` → `dict(d)`: the key order of the dict it was given.
+    const keys = isPyDict(d) ? Object.keys(d) : [];
+    const cs = keys.indexOf('chord_size');
+    s.chordSizeBeforeImmutable = cs >= 0 && cs < keys.indexOf('immutable');
+    return s;
   }
 
   /** The frozen task id (`options.task_id`), if any. */
@@ -185,6 +197,8 @@ export class Signature {
       immutable: this.immutable,
     });
     c.chordSize = this.chordSize;
+    // Only a plain signature keeps the literal's order; `from_dict` rebuilds canvas types anew.
+    if (c.constructor === Signature) c.chordSizeBeforeImmutable = true;
     return c;
   }
 
@@ -242,9 +256,10 @@ export class Signature {
       kwargs,
       options,
       subtask_type: this.subtaskType,
-      immutable: this.immutable,
     };
-    if (withChordSize) d.chord_size = this.chordSize;
+    if (withChordSize && this.chordSizeBeforeImmutable) d.chord_size = this.chordSize;
+    d.immutable = this.immutable;
+    if (withChordSize && !this.chordSizeBeforeImmutable) d.chord_size = this.chordSize;
     return d;
   }
 }

@@ -44,6 +44,20 @@ export interface LineQuirks {
   lazyGroupPrepare: boolean;
   /** The line's kombu (≥5.3) writes json with `__type__` tags (`kombu/utils/json.py`). */
   taggedJson: boolean;
+  /**
+   * Copies being dispatched drop the `chord` option their chord headers' tasks got from freezing
+   * (`_strip_chord_header_links`, called by `_chain.prepare_steps` with `clone=True` and by
+   * `_chord.run` on the body; 5.7.0). Through 5.6 every header task (and the header group) of a
+   * chord travelling in a `chain` field keeps `chord` (the body) next to its `group_index`
+   * (fixtures `canvas/v2-chain-with-group` of 5.6 vs 5.7).
+   */
+  stripChordHeaderLinks: boolean;
+  /**
+   * `_chain.prepare_steps` (with `clone=True`) splits a chord whose body is a task-led chain into
+   * the chord and the chain's tail (`_chord._unroll_body`, `_is_chain_led_by_task`; 5.7.0, absent
+   * from 5.6's `celery/canvas.py`).
+   */
+  unrollChordBody: boolean;
 }
 
 const NEW: LineQuirks = {
@@ -55,8 +69,11 @@ const NEW: LineQuirks = {
   nestedChordKwargs: false,
   lazyGroupPrepare: false,
   taggedJson: true,
+  stripChordHeaderLinks: true,
+  unrollChordBody: true,
 };
-const PRE_56: LineQuirks = { ...NEW, chordBodyGroupId: false, ignoreResultHeaderWins: false };
+const PRE_57: LineQuirks = { ...NEW, stripChordHeaderLinks: false, unrollChordBody: false };
+const PRE_56: LineQuirks = { ...PRE_57, chordBodyGroupId: false, ignoreResultHeaderWins: false };
 const PRE_53: LineQuirks = { ...PRE_56, groupIndex: false, taggedJson: false };
 const PRE_52: LineQuirks = { ...PRE_53, nestedChordKwargs: true };
 const PRE_51: LineQuirks = { ...PRE_52, chordSizeInBody: true, lazyGroupPrepare: true };
@@ -64,7 +81,7 @@ const PRE_51: LineQuirks = { ...PRE_52, chordSizeInBody: true, lazyGroupPrepare:
 /** Every line's quirks, by profile name. */
 export const LINE_QUIRKS: Readonly<Record<CeleryProfileName, LineQuirks>> = {
   'celery-5.7': NEW,
-  'celery-5.6': NEW,
+  'celery-5.6': PRE_57,
   'celery-5.5': PRE_56,
   'celery-5.4': PRE_56,
   'celery-5.3': PRE_56,
