@@ -169,6 +169,8 @@ export class CeleryApp {
     const { broker, backend, transport } = workerConnections(this.config, visibilityTimeout);
     return new Worker({
       transport,
+      connectionRetryOnStartup: this.config.brokerConnectionRetryOnStartup,
+      connectionMaxRetries: this.config.brokerConnectionMaxRetries,
       ...rest,
       broker,
       backend,

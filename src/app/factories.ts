@@ -60,7 +60,14 @@ export function createBroker(config: CeleryConfig): Broker {
       env: process.env,
     });
   }
-  return new AmqpBroker({ url });
+  return new AmqpBroker({
+    url,
+    connectionRetry: config.brokerConnectionRetry,
+    connectionMaxRetries: config.brokerConnectionMaxRetries,
+    // `?heartbeat=` in the URL wins over broker_heartbeat, as kombu reads it.
+    heartbeat:
+      url.query.heartbeat === undefined ? config.brokerHeartbeat : Number(url.query.heartbeat),
+  });
 }
 
 /**

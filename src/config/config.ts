@@ -70,6 +70,14 @@ export interface CeleryConfig {
   jsonDialect: JsonDialect;
   /** Redis transport `visibility_timeout` (seconds). */
   visibilityTimeout: number;
+  /** `broker_connection_retry`: re-establish a lost broker connection (default true). */
+  brokerConnectionRetry: boolean;
+  /** `broker_connection_retry_on_startup`: retry the first connection too (default true). */
+  brokerConnectionRetryOnStartup: boolean;
+  /** `broker_connection_max_retries` (default 100; `null` = forever). */
+  brokerConnectionMaxRetries: number | null;
+  /** `broker_heartbeat` in seconds for AMQP (0 = off; the URL's `heartbeat=` wins). */
+  brokerHeartbeat: number;
   /** `control_exchange` / `event_exchange`. */
   controlExchange: string;
   /** `beat_schedule`: periodic entries for `celery-wire beat` (see {@link BeatScheduleEntrySetting}). */
@@ -161,6 +169,10 @@ export const DEFAULT_CONFIG: CeleryConfig = {
   celeryLine: '5.7',
   jsonDialect: 'kombu-5.3',
   visibilityTimeout: 3600,
+  brokerConnectionRetry: true,
+  brokerConnectionRetryOnStartup: true,
+  brokerConnectionMaxRetries: 100,
+  brokerHeartbeat: 0,
   controlExchange: 'celery',
   eventExchange: 'celeryev',
   taskAlwaysEager: false,
