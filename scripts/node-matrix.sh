@@ -12,5 +12,5 @@ for v in "${versions[@]}"; do
   npm exec -y --package="node@$v" -- node --version
   npm exec -y --package="node@$v" -- node node_modules/jest/bin/jest.js --selectProjects unit --silent
   npm exec -y --package="node@$v" -- node node_modules/jest/bin/jest.js --selectProjects integration \
-    --runInBand test/integration/package.test.ts test/integration/call-cli.test.ts
+    --runInBand --forceExit test/integration/package.test.ts test/integration/call-cli.test.ts
 done
