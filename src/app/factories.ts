@@ -5,16 +5,28 @@ import { RedisBroker } from '../brokers/redis/redis-broker';
 import { MemoryBroker, sharedBrokerState } from '../brokers/memory/memory-broker';
 import { isMemoryBackendUrl, isMemoryBrokerUrl } from '../brokers/memory/url';
 import { MemoryBackend, sharedResultStore } from '../backends/memory/memory-backend';
-import { SqsBroker } from '../brokers/sqs/sqs-broker';
+import type * as SqsModule from '../brokers/sqs/sqs-broker';
 import { parseBrokerUrl } from '../brokers/url';
 import type { BackendCommonOptions, ResultBackend } from '../backends/backend';
-import { DatabaseBackend } from '../backends/database/database-backend';
+import type * as DatabaseModule from '../backends/database/database-backend';
 import { DisabledBackend } from '../backends/disabled-backend';
 import { RedisBackend } from '../backends/redis/redis-backend';
 import { RpcBackend } from '../backends/rpc/rpc-backend';
 import { parseBackendUrl } from '../backends/url';
 import { getProfile, type CeleryProfileName } from '../protocol/profiles';
 import type { CeleryConfig, CeleryLine } from '../config/config';
+
+/*
+ * The SQS broker and the database backend need optional peer dependencies (@aws-sdk/client-sqs;
+ * pg, mysql2): they are loaded only when a URL selects them, so `import 'celery-wire'` works
+ * without them (checked by test/integration/package.test.ts on the packed tarball).
+ */
+const sqsModule = (): typeof SqsModule =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer, loaded on use
+  require('../brokers/sqs/sqs-broker') as typeof SqsModule;
+const databaseModule = (): typeof DatabaseModule =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peers, loaded on use
+  require('../backends/database/database-backend') as typeof DatabaseModule;
 
 /** The protocol profile of a Celery line (`'5.2'` → `celery-5.2`). */
 export function profileOf(line: CeleryLine): CeleryProfileName {
@@ -52,7 +64,7 @@ export function createBroker(config: CeleryConfig): Broker {
     });
   }
   if (url.transport === 'sqs') {
-    return new SqsBroker({
+    return new (sqsModule().SqsBroker)({
       url,
       transportOptions: config.brokerTransportOptions,
       line: config.celeryLine === '5.7' ? '5.7' : '5.2',
@@ -109,7 +121,7 @@ export function createBackend(
     case 'disabled':
       return new DisabledBackend();
     case 'database':
-      return new DatabaseBackend({
+      return new (databaseModule().DatabaseBackend)({
         ...common,
         url: url.url.includes('://') ? url.url : (config.databaseUrl ?? ''),
         ...(config.databaseTableNames ? { tableNames: config.databaseTableNames } : {}),

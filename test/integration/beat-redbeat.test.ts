@@ -66,9 +66,7 @@ const entry = (name: string, seconds: number): BeatEntry => ({
 });
 
 beforeAll(async () => {
-  await run('bash', [join(peers, 'bootstrap.sh')], {
-    env: { ...process.env, CELERY_LINES: 'beat' },
-  });
+  await run('bash', [join(peers, 'bootstrap-extra.sh'), 'beat']);
   worker = await startPythonWorker({
     line: '5.7',
     brokerUrl: REDIS,

@@ -69,9 +69,7 @@ async function tsc(files: readonly string[]): Promise<{ ok: boolean; out: string
 }
 
 beforeAll(async () => {
-  await run('bash', [join(peers, 'bootstrap.sh')], {
-    env: { ...process.env, CELERY_LINES: 'stubs' },
-  });
+  await run('bash', [join(peers, 'bootstrap-extra.sh'), 'stubs']);
   dir = mkdtempSync(join(tmpdir(), 'celery-wire-stubs-'));
   // `celery-wire` resolves to this repository (its package.json `exports` → dist/).
   mkdirSync(join(dir, 'node_modules'));
