@@ -1,27 +1,16 @@
 import type { Redis } from 'ioredis';
 import { BrokerConnectionError } from '../../errors/errors';
+import type { BrokerStatus, BrokerStatusListener } from '../broker';
 
 /**
- * The broker contract's status stream (issue 8) for the Redis transport, structurally the
- * `BrokerStatus` union of `broker.ts`. Fed by the command connection's ioredis events:
+ * The broker contract's status stream (issue 8) for the Redis transport (`BrokerStatus` of
+ * `broker.ts`). Fed by the command connection's ioredis events:
  * `connect()` → `connecting`, `ready` → `connected`, `close` after ready → `lost`,
  * `reconnecting` → `reconnecting` (attempt and delay from the retry strategy), `end` while not
  * closing → `gave-up`.
  */
-export type RedisBrokerStatus =
-  | { readonly state: 'connecting'; readonly target: string; readonly attempt: number }
-  | { readonly state: 'connected'; readonly target: string }
-  | { readonly state: 'lost'; readonly target: string; readonly reason: Error }
-  | {
-      readonly state: 'reconnecting';
-      readonly target: string;
-      readonly attempt: number;
-      readonly delayMs: number;
-      readonly reason: Error;
-    }
-  | { readonly state: 'gave-up'; readonly target: string; readonly reason: Error };
-
-export type RedisStatusListener = (status: RedisBrokerStatus) => void;
+export type RedisBrokerStatus = BrokerStatus;
+export type RedisStatusListener = BrokerStatusListener;
 
 export class RedisStatusStream {
   private readonly listeners = new Set<RedisStatusListener>();

@@ -1,22 +1,6 @@
-import type { BackoffPolicy } from '../broker';
+import type { BackoffPolicy, BrokerStatus, BrokerStatusListener } from '../broker';
 
-/**
- * The status stream of the broker contract (issue 8; BRIEF shapes), declared here until
- * `src/brokers/broker.ts` exports `BrokerStatus`: structurally identical, so it is the same type.
- */
-export type BrokerStatus =
-  | { readonly state: 'connecting'; readonly target: string; readonly attempt: number }
-  | { readonly state: 'connected'; readonly target: string }
-  | { readonly state: 'lost'; readonly target: string; readonly reason: Error }
-  | {
-      readonly state: 'reconnecting';
-      readonly target: string;
-      readonly attempt: number;
-      readonly delayMs: number;
-      readonly reason: Error;
-    }
-  | { readonly state: 'gave-up'; readonly target: string; readonly reason: Error };
-export type BrokerStatusListener = (status: BrokerStatus) => void;
+export type { BrokerStatus, BrokerStatusListener } from '../broker';
 
 /**
  * The broker status stream for SQS. There is no connection: "connected" means the last request
