@@ -10,6 +10,7 @@ import type { PublishTarget } from '../brokers/broker';
 import { pyFloatRepr } from '../serialization/py-float';
 import { PyFloat, type PyValue } from '../serialization/py-values';
 import { bindArgs } from './bind-args';
+import { inlineExecutor, type TaskExecutor } from './executor';
 import {
   afterFailure,
   afterSuccess,
@@ -57,6 +58,8 @@ export interface TraceEnv {
   sendEvent: (type: string, fields: Record<string, PyValue>, req: WorkerRequest) => void;
   publish: (input: TaskInput, target: PublishTarget) => Promise<void>;
   log: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Runs the task body (`src/worker/executor.ts`); in-process when absent. */
+  executor?: TaskExecutor;
 }
 
 /** Control of one running task: abort (soft limit / terminate) and its stop signal. */
@@ -150,13 +153,14 @@ export async function traceTask(
   let hardTimer: LongTimer | undefined;
   let softTimer: LongTimer | undefined;
   const races: Promise<unknown>[] = [
-    Promise.resolve().then(() => {
-      const handler = req.def.handler as (...a: unknown[]) => unknown;
-      const args = bindArgs(req.def, req.decoded.args, req.decoded.kwargs);
-      return opts.bind === true
-        ? handler(makeContext(req, env, run.abort.signal), ...args)
-        : handler(...args);
-    }),
+    Promise.resolve().then(() =>
+      (env.executor ?? inlineExecutor).run({
+        req,
+        args: bindArgs(req.def, req.decoded.args, req.decoded.kwargs),
+        signal: run.abort.signal,
+        context: () => makeContext(req, env, run.abort.signal),
+      }),
+    ),
     run.stopped.then((why) => (why === 'terminated' ? TERMINATED : ABANDONED)),
   ];
   if (req.hardLimit !== null) {
