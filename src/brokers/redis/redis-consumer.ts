@@ -7,8 +7,10 @@ import type { RedisKeyspace } from './keyspace';
 import { QueueCycle, type QueueOrderStrategy } from './queue-cycle';
 import { RedisQos, toRedisError } from './redis-qos';
 import { restoreVisible } from './redis-visibility';
+import { evalScript } from './redis-script';
+import { parseFetchReply, type FetchedMessage } from '../../protocol/redis-fetch-script';
 
-/** Upper bound of one BRPOP + RPOP batch when prefetch is unlimited. */
+/** Upper bound of one fetch when prefetch is unlimited. */
 const MAX_BATCH = 128;
 
 /** What a consumer needs from its broker (passed in: no import of the broker class). */
@@ -176,16 +178,32 @@ export class RedisConsumer implements Consumer {
         await sleep(this.init.brpopTimeout * 1000); // every queue cancelled: idle like kombu
         continue;
       }
-      let popped: [string, string] | null;
+      // While messages wait, take them with the atomic pop-and-record script; only an empty
+      // fetch falls back to BRPOP, which blocks until one arrives (see redis-fetch-script.ts).
+      let fetched: FetchedMessage[];
+      let popped: [string, string] | null = null;
       try {
-        popped = await this.blocking.brpop(...keys, this.init.brpopTimeout);
+        fetched = await this.fetch(keys);
+        if (fetched.length === 0)
+          popped = await this.blocking.brpop(...keys, this.init.brpopTimeout);
         this.failing = false;
       } catch (e) {
         if (!this.isRunning()) break;
+        if (e instanceof Error && e.name === 'ReplyError') {
+          // The script could not record (ACL, OOM…): nothing was popped; do not spin on it.
+          this.init.opts.onError?.(toRedisError(e, 'recording unacked delivery (nothing taken)'));
+          this.pauseUntil = Date.now() + 500;
+          continue;
+        }
         // One report per outage; the broker's status stream tells the rest.
         if (!this.failing) this.init.opts.onError?.(toRedisError(e, 'BRPOP'));
         this.failing = true;
         await sleep(250);
+        continue;
+      }
+      if (fetched.length > 0) {
+        await this.takeFetched(fetched);
+        if (!this.isRunning()) break;
         continue;
       }
       if (popped === null) continue;
@@ -198,28 +216,60 @@ export class RedisConsumer implements Consumer {
         continue;
       }
       this.cycle.rotate(queue);
-      const texts = [text, ...(await this.drainMore(key))];
-      if (!this.isRunning()) {
-        await this.putBack(key, texts);
-        break;
-      }
       // Reserve the prefetch room now; record + hand out without holding up the next fetch.
-      this.inflight += texts.length;
-      void this.deliverBatch(key, queue, texts);
+      this.inflight += 1;
+      void this.deliverBatch(key, queue, [text]);
     }
   }
 
-  /**
-   * Throughput: after a BRPOP hit, take up to the free prefetch room more from the same list
-   * with one `RPOP key count` (Redis ≥ 6.2) instead of one BRPOP round trip each.
-   */
-  private async drainMore(key: string): Promise<string[]> {
-    const room = this.prefetch > 0 ? this.prefetch - this.inflight - 1 : MAX_BATCH - 1;
+  /** Up to the free prefetch room (or a batch) via the script, in BRPOP key order. */
+  private async fetch(keys: readonly string[]): Promise<FetchedMessage[]> {
+    const room = this.prefetch > 0 ? this.prefetch - this.inflight : MAX_BATCH;
     if (room <= 0) return [];
-    try {
-      return (await this.blocking.rpop(key, Math.min(room, MAX_BATCH - 1))) ?? [];
-    } catch {
-      return []; // Redis < 6.2 has no count argument: plain BRPOP pacing.
+    const q = this.qos.keys;
+    const reply = await evalScript(
+      this.blocking,
+      [q.unacked, q.unackedIndex, ...keys],
+      [String(Math.min(room, MAX_BATCH)), String(this.init.clock.now() / 1000)],
+    );
+    return parseFetchReply(reply);
+  }
+
+  /** Hand out what the script popped: recorded ones at once, others through `deliverBatch`. */
+  private async takeFetched(fetched: readonly FetchedMessage[]): Promise<void> {
+    const byKey = new Map<string, FetchedMessage[]>();
+    for (const m of fetched) {
+      const list = byKey.get(m.key) ?? [];
+      list.push(m);
+      byKey.set(m.key, list);
+    }
+    for (const [key, msgs] of byKey) {
+      const queue = this.init.keys.queueOfKey(key);
+      if (!this.isRunning() || !this.cycle.has(queue)) {
+        const texts = msgs.map((m) => m.text);
+        await this.putBack(key, texts, recordedTags(msgs, this.init.decode));
+        continue;
+      }
+      this.cycle.rotate(queue);
+      this.inflight += msgs.length;
+      const plain = msgs.filter((m) => !m.recorded).map((m) => m.text);
+      for (const m of msgs) {
+        if (!m.recorded) continue;
+        let env: RedisEnvelope;
+        try {
+          env = this.init.decode(m.text);
+        } catch (e) {
+          // The script read it, we cannot: reported and dropped, as `deliverBatch` does.
+          this.release();
+          this.init.opts.onError?.(
+            new BrokerError(`undecodable message on ${queue}`, { cause: e }),
+          );
+          continue;
+        }
+        this.qos.delivered.add(env.deliveryTag);
+        this.deliver(queue, env);
+      }
+      if (plain.length > 0) void this.deliverBatch(key, queue, plain);
     }
   }
 
@@ -335,4 +385,21 @@ export class RedisConsumer implements Consumer {
       this.init.onDone(this);
     }
   }
+}
+
+/** Delivery tags of the recorded messages (their `unacked` entries go when they are put back). */
+function recordedTags(
+  msgs: readonly FetchedMessage[],
+  decode: (text: string) => RedisEnvelope,
+): string[] {
+  const tags: string[] = [];
+  for (const m of msgs) {
+    if (!m.recorded) continue;
+    try {
+      tags.push(decode(m.text).deliveryTag);
+    } catch {
+      // Unreadable here although the script read its tag: its entry is restored later.
+    }
+  }
+  return tags;
 }
