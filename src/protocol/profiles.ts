@@ -60,6 +60,14 @@ export interface CeleryProfile {
    * `_revoke` returns the set), instead of `tasks a flagged as revoked` (`', '.join`, 5.2.7).
    */
   revokeReplySetRepr: boolean;
+  /**
+   * `auth` serializer packing: signer and signature are base64 fields split with `maxsplit=4`
+   * (`celery/security/serialization.py`, `_pack`/`_unpack`, Celery ≥5.5.0); before, both are raw
+   * and the signature is cut by the key size. Neither side reads the other's.
+   */
+  authB64Fields: boolean;
+  /** `Certificate.verify` refuses an expired certificate at every verify (Celery 5.7.0). */
+  authExpiryOnVerify: boolean;
 }
 
 const BASE_KEYS = [
@@ -105,6 +113,8 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: false,
     revokeMarksBackend: true,
     revokeReplySetRepr: true,
+    authB64Fields: true,
+    authExpiryOnVerify: true,
   },
   // 5.3–5.6: values from protocol-fixtures/celery-5.{3,4,5,6} (generated from 5.3.6, 5.4.0, 5.5.3,
   // 5.6.3): the 5.3 stamping headers; aware `date_done` from 5.4.0; `ignore_result: False`,
@@ -133,6 +143,8 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: false,
     revokeMarksBackend: true,
     revokeReplySetRepr: true,
+    authB64Fields: true,
+    authExpiryOnVerify: false,
   },
   'celery-5.5': {
     name: 'celery-5.5',
@@ -158,6 +170,8 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: false,
     revokeMarksBackend: false,
     revokeReplySetRepr: true,
+    authB64Fields: true,
+    authExpiryOnVerify: false,
   },
   'celery-5.4': {
     name: 'celery-5.4',
@@ -183,6 +197,8 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: false,
     revokeMarksBackend: false,
     revokeReplySetRepr: true,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
   },
   'celery-5.3': {
     name: 'celery-5.3',
@@ -208,6 +224,8 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: true,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
   },
   'celery-5.2': {
     name: 'celery-5.2',
@@ -226,6 +244,8 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
   },
   // 5.1.2: `ignore_result` header, no AMQP `expiration` (added in 5.2.0); 5.0.5: as 4.4.7.
   'celery-5.1': {
@@ -246,6 +266,8 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
   },
   'celery-5.0': {
     name: 'celery-5.0',
@@ -265,6 +287,8 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
   },
   'celery-4.4': {
     name: 'celery-4.4',
@@ -283,6 +307,8 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
   },
 };
 
