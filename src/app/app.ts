@@ -16,6 +16,7 @@ import { applyEagerly, type EagerHost } from '../eager/run-task';
 import { TaskRegistry, type TaskDefinition } from '../worker/task';
 import { Worker, type WorkerOptions } from '../worker/worker';
 import { workerConnections } from './worker-connections';
+import { setupAppSecurity, wantsSecurity, type SetupSecurityOptions } from './security';
 
 /** Options of {@link CeleryApp.worker}: the worker's own, with the app's config and tasks. */
 export type AppWorkerOptions = Omit<WorkerOptions, 'broker' | 'backend' | 'config' | 'tasks'> & {
@@ -76,6 +77,17 @@ export class CeleryApp {
       broker: () => this.broker(),
       backend: () => this.backend(),
     });
+    // `taskSerializer: 'auth'` with a key in the config: as if the app called setup_security().
+    if (wantsSecurity(this.config)) this.setupSecurity();
+  }
+
+  /**
+   * `app.setup_security(...)`: sign every message this process sends with `auth` and verify every
+   * `auth` message it receives (`security_key`, `security_certificate`, `security_cert_store`,
+   * `security_digest`); needs `taskSerializer: 'auth'` and `acceptContent: ['auth']`.
+   */
+  setupSecurity(opts: SetupSecurityOptions = {}): void {
+    setupAppSecurity(this.config, opts);
   }
 
   /** The broker, connected on first use. */

@@ -67,7 +67,7 @@ export function createBroker(config: CeleryConfig): Broker {
     return new (sqsModule().SqsBroker)({
       url,
       transportOptions: config.brokerTransportOptions,
-      line: config.celeryLine === '5.7' ? '5.7' : '5.2',
+      line: profileOf(config.celeryLine),
       jsonDialect: config.jsonDialect,
       env: process.env,
     });

@@ -65,12 +65,10 @@ export interface Delivery {
   readonly redelivered: boolean;
   /** The queue this delivery came from. */
   readonly queue: string;
-  // Issue 8: optional (`?`) only until every Delivery literal (worker test doubles) sets them;
-  // the lead makes them required at merge.
   /** The consumer session (channel incarnation) that delivered it; bumps on every reset. */
-  readonly session?: number;
+  readonly session: number;
   /** True once the broker took this delivery back: ack()/reject() then resolve as no-ops. */
-  readonly isVoid?: boolean;
+  readonly isVoid: boolean;
   ack(): Promise<void>;
   /** Reject; with `requeue` the broker delivers it again (Redis: to the back of the FIFO). */
   reject(requeue: boolean): Promise<void>;
@@ -99,8 +97,8 @@ export interface ConsumeOptions {
 
 /** A running consumer. */
 export interface Consumer {
-  // Issue 8: optional (`?`) only until RedisFanoutSubscriber implements them; the lead makes
-  // them required at merge.
+  // Optional because a fanout subscription (Redis `RedisFanoutSubscriber`, pidbox/events) has
+  // no queue list to change; every task-queue consumer (memory, Redis, AMQP, SQS) has all three.
   /** The queues consumed now. */
   readonly queues?: readonly string[];
   /** add_consumer: consume one more queue on this consumer; held deliveries are untouched. */

@@ -136,6 +136,16 @@ export interface CeleryConfig {
   messageMaxSize: number;
   messageMaxDecompressedSize: number;
   resultMaxSize: number;
+  /** `security_key`: PEM private key path (`app.setupSecurity()`, `taskSerializer: 'auth'`). */
+  securityKey?: string;
+  /** `security_key_password` (Celery ≥5.3). */
+  securityKeyPassword?: string | null;
+  /** `security_certificate`: PEM certificate path; its id signs outgoing messages. */
+  securityCertificate?: string;
+  /** `security_cert_store`: a directory or glob of PEM certificates trusted for incoming ones. */
+  securityCertStore?: string;
+  /** `security_digest` (default `sha256`). */
+  securityDigest?: string;
 }
 
 /** Celery's defaults (`celery/app/defaults.py`), except where the environment says otherwise. */

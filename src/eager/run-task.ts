@@ -63,6 +63,8 @@ function eagerDelivery(message: RawMessage, target: PublishTarget): Delivery {
     deliveryTag: 0,
     redelivered: false,
     queue: target.routingKey,
+    session: 0,
+    isVoid: false,
     ack: () => Promise.resolve(),
     reject: () => Promise.resolve(),
   };

@@ -240,3 +240,11 @@ export class SecurityError extends CeleryError {
 export function isCeleryError(e: unknown): e is CeleryError {
   return e instanceof CeleryError;
 }
+
+/** Celery's `ImproperlyConfigured`: settings that cannot work together (e.g. `setup_security`). */
+export class ImproperlyConfiguredError extends CeleryError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('E_CONFIG', message, options);
+    this.name = 'ImproperlyConfigured';
+  }
+}

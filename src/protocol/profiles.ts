@@ -15,6 +15,47 @@ export type CeleryProfileName =
   | 'celery-5.0'
   | 'celery-4.4';
 
+/**
+ * kombu's SQS transport where the lines differ (`kombu/transport/SQS/__init__.py`). Verified
+ * against kombu 5.7.0 (Celery 5.7) and 5.2.4 (Celery 5.2); the lines in between keep 5.2's
+ * behaviour here until each is checked against its own kombu.
+ */
+export interface SqsProfile {
+  /** `visibility_timeout: 0` stands for the default 1800 (5.2: `get(...) or 1800`); 5.7 keeps 0. */
+  zeroVisibilityIsDefault: boolean;
+  /** `fetch_message_attributes` read, and `message_attributes` sent as SQS message attributes. */
+  messageAttributes: boolean;
+  /** `queue_tags` applied when a queue is created. */
+  queueTags: boolean;
+  /** A `MessageGroupId` property is sent on standard queues too. */
+  groupOnStandardQueues: boolean;
+  /** ETA/countdown become `DelaySeconds` (dropped on FIFO queues). */
+  delaySeconds: boolean;
+  /** A requeued message becomes visible after `wait_time_seconds`, not at once. */
+  requeueAfterWaitTime: boolean;
+  /** A rejected message without a redrive policy is deleted. */
+  rejectDeletes: boolean;
+}
+
+const SQS_57: SqsProfile = {
+  zeroVisibilityIsDefault: false,
+  messageAttributes: true,
+  queueTags: true,
+  groupOnStandardQueues: true,
+  delaySeconds: true,
+  requeueAfterWaitTime: true,
+  rejectDeletes: true,
+};
+const SQS_52: SqsProfile = {
+  zeroVisibilityIsDefault: true,
+  messageAttributes: false,
+  queueTags: false,
+  groupOnStandardQueues: false,
+  delaySeconds: false,
+  requeueAfterWaitTime: false,
+  rejectDeletes: false,
+};
+
 /** What a profile changes on the wire. */
 export interface CeleryProfile {
   name: CeleryProfileName;
@@ -60,6 +101,22 @@ export interface CeleryProfile {
    * `_revoke` returns the set), instead of `tasks a flagged as revoked` (`', '.join`, 5.2.7).
    */
   revokeReplySetRepr: boolean;
+  /**
+   * `auth` serializer packing: signer and signature are base64 fields split with `maxsplit=4`
+   * (`celery/security/serialization.py`, `_pack`/`_unpack`, Celery ≥5.5.0); before, both are raw
+   * and the signature is cut by the key size. Neither side reads the other's.
+   */
+  authB64Fields: boolean;
+  /** `Certificate.verify` refuses an expired certificate at every verify (Celery 5.7.0). */
+  authExpiryOnVerify: boolean;
+  /** SQS transport behaviour of the line's kombu. */
+  sqs: SqsProfile;
+  /**
+   * The Redis result backend applies `result_backend_transport_options['global_keyprefix']` the
+   * 5.7 way (`BaseKeyValueStoreBackend._add_global_keyprefix`: `_` added unless the prefix ends
+   * in one of `:_-.`). Absent before 5.3; 5.3–5.6 always join with `_` (not reproduced: off).
+   */
+  redisBackendLinePrefixes: boolean;
 }
 
 const BASE_KEYS = [
@@ -105,6 +162,10 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: false,
     revokeMarksBackend: true,
     revokeReplySetRepr: true,
+    authB64Fields: true,
+    authExpiryOnVerify: true,
+    sqs: SQS_57,
+    redisBackendLinePrefixes: true,
   },
   // 5.3–5.6: values from protocol-fixtures/celery-5.{3,4,5,6} (generated from 5.3.6, 5.4.0, 5.5.3,
   // 5.6.3): the 5.3 stamping headers; aware `date_done` from 5.4.0; `ignore_result: False`,
@@ -133,6 +194,10 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: false,
     revokeMarksBackend: true,
     revokeReplySetRepr: true,
+    authB64Fields: true,
+    authExpiryOnVerify: false,
+    sqs: SQS_52,
+    redisBackendLinePrefixes: false,
   },
   'celery-5.5': {
     name: 'celery-5.5',
@@ -158,6 +223,10 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: false,
     revokeMarksBackend: false,
     revokeReplySetRepr: true,
+    authB64Fields: true,
+    authExpiryOnVerify: false,
+    sqs: SQS_52,
+    redisBackendLinePrefixes: false,
   },
   'celery-5.4': {
     name: 'celery-5.4',
@@ -183,6 +252,10 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: false,
     revokeMarksBackend: false,
     revokeReplySetRepr: true,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
+    sqs: SQS_52,
+    redisBackendLinePrefixes: false,
   },
   'celery-5.3': {
     name: 'celery-5.3',
@@ -208,6 +281,10 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: true,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
+    sqs: SQS_52,
+    redisBackendLinePrefixes: false,
   },
   'celery-5.2': {
     name: 'celery-5.2',
@@ -226,6 +303,10 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
+    sqs: SQS_52,
+    redisBackendLinePrefixes: false,
   },
   // 5.1.2: `ignore_result` header, no AMQP `expiration` (added in 5.2.0); 5.0.5: as 4.4.7.
   'celery-5.1': {
@@ -246,6 +327,10 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
+    sqs: SQS_52,
+    redisBackendLinePrefixes: false,
   },
   'celery-5.0': {
     name: 'celery-5.0',
@@ -265,6 +350,10 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
+    sqs: SQS_52,
+    redisBackendLinePrefixes: false,
   },
   'celery-4.4': {
     name: 'celery-4.4',
@@ -283,6 +372,10 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
+    authB64Fields: false,
+    authExpiryOnVerify: false,
+    sqs: SQS_52,
+    redisBackendLinePrefixes: false,
   },
 };
 

@@ -56,6 +56,43 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * `_unpack` of Celery ≤5.4 (v5.2.7): the signer runs to the first separator; the signature is
+ * the next `key_size >> 3` bytes (it may hold the separator); the rest is split on every
+ * separator and fields 0, 1, 2 are type, encoding and body (a body holding the separator is
+ * cut there, and then fails verification, as in Celery).
+ */
+function unpackLegacy(
+  raw: Uint8Array,
+  store: CertStore,
+  digest: string,
+  now: Date | null,
+): { body: Uint8Array; contentType: string; contentEncoding: string } {
+  const first = indexOf(raw, SEP, 0);
+  // Python's `raw[:-1]` when the separator is missing.
+  const signer = raw.subarray(0, first < 0 ? Math.max(raw.length - 1, 0) : first);
+  const cert = store.get(dec.decode(signer));
+  const sigStart = first + SEP.length;
+  const sigEnd = sigStart + (cert.keySize() >> 3);
+  const signature = raw.subarray(sigStart, sigEnd);
+  const rest = raw.subarray(Math.min(sigEnd + SEP.length, raw.length));
+  const v: Uint8Array[] = [];
+  let at = 0;
+  for (;;) {
+    const i = indexOf(rest, SEP, at);
+    if (i < 0) break;
+    v.push(rest.subarray(at, i));
+    at = i + SEP.length;
+  }
+  v.push(rest.subarray(at));
+  const [ct, ce, body] = v;
+  if (ct === undefined || ce === undefined || body === undefined) {
+    throw new SecurityError('list index out of range');
+  }
+  cert.verify(body, signature, digest, now);
+  return { body, contentType: dec.decode(ct), contentEncoding: dec.decode(ce) };
+}
+
 /** Options of {@link SecureSerializer}, Celery's `setup_security` arguments. */
 export interface SecureSerializerOptions {
   /** `security_key`: signs outgoing messages. */
@@ -71,6 +108,14 @@ export interface SecureSerializerOptions {
   dumpsOptions?: DumpsOptions;
   /** Clock for certificate expiry (default: now). */
   now?: () => Date;
+  /**
+   * The packing of Celery ≤5.4 (`_pack`/`_unpack` at v5.2.7): signer and signature are raw,
+   * not base64, and the signature is cut by the key size; from 5.5.0 both are base64 fields
+   * split with `maxsplit=4`. The two are not readable by each other.
+   */
+  legacyPacking?: boolean;
+  /** Check certificate expiry at every verify (Celery ≥5.3, `Certificate.verify`); default true. */
+  expiryOnVerify?: boolean;
 }
 
 /**
@@ -88,10 +133,10 @@ export class SecureSerializer {
   }
 
   /** `serialize(data)`: the ASCII (base64) body of an `auth` message. */
-  serialize(data: PyValue): Uint8Array {
+  serialize(data: PyValue, opts?: DumpsOptions): Uint8Array {
     let inner;
     try {
-      inner = dumps(data, this.serializer, this.o.dumpsOptions);
+      inner = dumps(data, this.serializer, opts ?? this.o.dumpsOptions);
     } catch (e) {
       throw new SecurityError(`Unable to serialize: ${String(e)}`, { cause: e });
     }
@@ -103,14 +148,21 @@ export class SecureSerializer {
     const { key, cert } = this.o;
     if (!key || !cert) throw new SecurityError('Unable to serialize: no security_key/certificate');
     const signature = key.sign(body, this.digest);
+    const ct = enc.encode(contentType);
+    const ce = enc.encode(contentEncoding);
+    if (this.o.legacyPacking === true) {
+      return enc.encode(
+        b64(concat([enc.encode(cert.id()), SEP, signature, SEP, ct, SEP, ce, SEP, body])),
+      );
+    }
     const fields = concat([
       enc.encode(b64(enc.encode(cert.id()))),
       SEP,
       enc.encode(b64(signature)),
       SEP,
-      enc.encode(contentType),
+      ct,
       SEP,
-      enc.encode(contentEncoding),
+      ce,
       SEP,
       body,
     ]);
@@ -128,8 +180,11 @@ export class SecureSerializer {
   } {
     const store = this.o.certStore;
     if (!store) throw new SecurityError('Unable to deserialize: no security_cert_store');
+    const now = this.o.expiryOnVerify === false ? null : (this.o.now ?? (() => new Date()))();
     try {
-      const v = split5(unb64(payload));
+      const raw = unb64(payload);
+      if (this.o.legacyPacking === true) return unpackLegacy(raw, store, this.digest, now);
+      const v = split5(raw);
       if (v.length < 5) throw new SecurityError('not enough values to unpack');
       const [signer, signature, ct, ce, b] = v as [
         Uint8Array,
@@ -138,9 +193,7 @@ export class SecureSerializer {
         Uint8Array,
         Uint8Array,
       ];
-      store
-        .get(dec.decode(unb64(signer)))
-        .verify(b, unb64(signature), this.digest, (this.o.now ?? (() => new Date()))());
+      store.get(dec.decode(unb64(signer))).verify(b, unb64(signature), this.digest, now);
       return { body: b, contentType: dec.decode(ct), contentEncoding: dec.decode(ce) };
     } catch (e) {
       throw new SecurityError(

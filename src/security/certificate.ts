@@ -120,9 +120,18 @@ export class Certificate {
     return `${this.issuer()} ${this.serialNumber()}`;
   }
 
-  /** `Certificate.verify`: expired → SecurityError; bad signature → `Bad signature: …`. */
-  verify(data: Uint8Array, signature: Uint8Array, digest: string, now: Date): void {
-    if (this.hasExpired(now)) throw new SecurityError(`Expired certificate: '${this.id()}'`);
+  /** `get_pubkey().key_size`: the RSA modulus length in bits. */
+  keySize(): number {
+    return this.cert.publicKey.asymmetricKeyDetails?.modulusLength ?? 0;
+  }
+
+  /**
+   * `Certificate.verify`: expired → SecurityError (Celery ≥5.3 checks at every verify; `now`
+   * null skips it, as ≤5.2 only check when the store is loaded); bad signature → `Bad signature`.
+   */
+  verify(data: Uint8Array, signature: Uint8Array, digest: string, now: Date | null): void {
+    if (now !== null && this.hasExpired(now))
+      throw new SecurityError(`Expired certificate: '${this.id()}'`);
     const alg = digestName(digest);
     const key = this.cert.publicKey;
     let ok: boolean;

@@ -1,8 +1,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SecurityError } from '../errors/errors';
+import { getProfile, type CeleryProfileName } from '../protocol/profiles';
 import type { RawMessage } from '../protocol/raw-message';
-import { AUTH_CONTENT_ENCODING, AUTH_CONTENT_TYPE, SecureSerializer } from './auth-serializer';
+import { registerSerializer } from '../serialization/registry';
+import {
+  AUTH_CONTENT_ENCODING,
+  AUTH_CONTENT_TYPE,
+  SecureSerializer,
+  type SecureSerializerOptions,
+} from './auth-serializer';
 import { CertStore, Certificate, PrivateKey } from './certificate';
 
 /** Celery's security settings in camelCase (`celery/app/defaults.py`, `security_*`). */
@@ -69,6 +76,7 @@ export function loadCertStore(path: string, now: Date = new Date()): CertStore {
 export function setupSecurity(
   s: SecuritySettings,
   now: () => Date = () => new Date(),
+  extra: Pick<SecureSerializerOptions, 'legacyPacking' | 'expiryOnVerify' | 'serializer'> = {},
 ): SecureSerializer {
   const read = (what: string, p: string): string => {
     try {
@@ -83,7 +91,40 @@ export function setupSecurity(
     certStore: loadCertStore(s.securityCertStore, now()),
     digest: s.securityDigest ?? 'sha256',
     now,
+    ...extra,
   });
+}
+
+/** Options of {@link registerAuth}. */
+export interface RegisterAuthOptions {
+  /** The Celery line whose packing and checks to follow (default 5.7). */
+  profile?: CeleryProfileName;
+  /** The inner serializer (`setup_security(serializer=…)`, default `json`). */
+  serializer?: string;
+  now?: () => Date;
+}
+
+/**
+ * `register_auth` + `registry._set_default_serializer('auth')`'s effect on this process: the
+ * `auth` name (content type `application/data`) is registered in the serializer registry, so
+ * every producer using `auth` signs and every consumer accepting it verifies, before any decode.
+ * Process-wide, as kombu's registry is.
+ */
+export function registerAuth(s: SecuritySettings, o: RegisterAuthOptions = {}): SecureSerializer {
+  const p = getProfile(o.profile);
+  const auth = setupSecurity(s, o.now, {
+    legacyPacking: !p.authB64Fields,
+    expiryOnVerify: p.authExpiryOnVerify,
+    ...(o.serializer === undefined ? {} : { serializer: o.serializer }),
+  });
+  const dialect = { jsonDialect: p.jsonDialect };
+  registerSerializer('auth', {
+    contentType: AUTH_CONTENT_TYPE,
+    contentEncoding: AUTH_CONTENT_ENCODING,
+    encode: (value, opts) => auth.serialize(value, opts ?? dialect),
+    decode: (body) => auth.deserialize(body),
+  });
+  return auth;
 }
 
 /**

@@ -32,16 +32,61 @@ export interface LoadsOptions {
   accept?: readonly string[];
 }
 
-/** kombu/serialization.py, register_*: name → [content_type, content_encoding]. */
-export const SERIALIZERS: Readonly<Record<string, readonly [string, string]>> = {
+/**
+ * A serializer registered at run time (`kombu.serialization.register`), e.g. Celery's `auth`
+ * (`celery/security/serialization.py`, `register_auth`). Its errors on decode become
+ * {@link DecodeError}s, as kombu's `_reraise_errors(DecodeError)` makes them.
+ */
+export interface RegisteredCodec {
+  contentType: string;
+  contentEncoding: string;
+  encode(value: PyValue, opts?: DumpsOptions): Uint8Array;
+  decode(body: Uint8Array): PyValue;
+}
+
+const BUILTIN: Readonly<Record<string, readonly [string, string]>> = {
   json: ['application/json', 'utf-8'],
   pickle: ['application/x-python-serialize', 'binary'],
   yaml: ['application/x-yaml', 'utf-8'],
   msgpack: ['application/x-msgpack', 'binary'],
 };
-const TYPE_TO_NAME: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.entries(SERIALIZERS).map(([name, [type]]) => [type, name]),
+const serializers: Record<string, readonly [string, string]> = { ...BUILTIN };
+const typeToName: Record<string, string> = Object.fromEntries(
+  Object.entries(BUILTIN).map(([name, [type]]) => [type, name]),
 );
+const codecs = new Map<string, RegisteredCodec>();
+
+/**
+ * kombu/serialization.py, register_*: name → [content_type, content_encoding]; registered
+ * codecs ({@link registerSerializer}) appear here too.
+ */
+export const SERIALIZERS: Readonly<Record<string, readonly [string, string]>> = serializers;
+const TYPE_TO_NAME: Readonly<Record<string, string>> = typeToName;
+
+/**
+ * `registry.register(name, encoder, decoder, content_type, content_encoding)`: process-wide, as
+ * kombu's registry is. Registering a built-in name is refused.
+ */
+export function registerSerializer(name: string, codec: RegisteredCodec): void {
+  if (name in BUILTIN) throw new EncodeError(`cannot replace the built-in serializer ${name}`);
+  unregisterSerializer(name);
+  codecs.set(name, codec);
+  serializers[name] = [codec.contentType, codec.contentEncoding];
+  typeToName[codec.contentType] = name;
+  acceptCache = new WeakMap();
+}
+
+/** `registry.unregister(name)`; built-ins stay. */
+export function unregisterSerializer(name: string): void {
+  const codec = codecs.get(name);
+  if (codec === undefined) return;
+  codecs.delete(name);
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a table keyed by name
+  delete serializers[name];
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a table keyed by type
+  if (typeToName[codec.contentType] === name) delete typeToName[codec.contentType];
+  acceptCache = new WeakMap();
+}
 /** kombu/serialization.py, TRUSTED_CONTENT: always decoded, whatever the accept list says. */
 export const TRUSTED_CONTENT: ReadonlySet<string> = new Set([
   'application/data',
@@ -82,7 +127,7 @@ export function prepareAcceptContent(accept: readonly string[]): ReadonlySet<str
   return resolved;
 }
 
-const acceptCache = new WeakMap<readonly string[], ReadonlySet<string>>();
+let acceptCache = new WeakMap<readonly string[], ReadonlySet<string>>();
 
 /** Celery's `accept_content` default. */
 const DEFAULT_ACCEPT: readonly string[] = ['json'];
@@ -116,6 +161,8 @@ export function dumps(value: PyValue, serializer: string, opts?: DumpsOptions): 
     throw new SerializerNotInstalledError(`No encoder installed for ${serializer}`);
   }
   const [contentType, contentEncoding] = entry;
+  const codec = codecs.get(name);
+  if (codec !== undefined) return { body: codec.encode(value, opts), contentType, contentEncoding };
   let body: Uint8Array;
   switch (name) {
     case 'json':
@@ -164,6 +211,15 @@ export function loads(
   // An empty body is returned as-is, before any decoder runs (`if data:`).
   if (body.length === 0) return body;
   const name: string | undefined = TYPE_TO_NAME[type];
+  const codec = name === undefined ? undefined : codecs.get(name);
+  if (codec !== undefined) {
+    try {
+      return codec.decode(body);
+    } catch (e) {
+      if (e instanceof DecodeError) throw e;
+      throw new DecodeError(e instanceof Error ? e.message : String(e), { cause: e });
+    }
+  }
   switch (name) {
     case 'json':
       return pyJsonLoads(asText(body, 'utf-8'));

@@ -23,6 +23,8 @@ function delivery(raw = encodeTaskMessage({ task: 't.add', id: 'i' }, ENV)): Del
     deliveryTag: 'tag',
     redelivered: false,
     queue: 'q',
+    session: 0,
+    isVoid: false,
     ack: () => Promise.resolve(),
     reject: () => Promise.resolve(),
   };

@@ -120,7 +120,7 @@ export class RedisBackend implements ResultBackend {
     );
     // Celery reads `result_backend_transport_options['global_keyprefix']` only since 5.3
     // (`BaseKeyValueStoreBackend._add_global_keyprefix`; absent in 5.2.7): older lines ignore it.
-    const linePrefixes = getProfile(opts.profile).name === 'celery-5.7';
+    const linePrefixes = getProfile(opts.profile).redisBackendLinePrefixes;
     this.globalKeyPrefix =
       opts.globalKeyPrefix ?? (linePrefixes ? this.transport.global_keyprefix : undefined);
     this.prefixes = backendKeyPrefixes(this.globalKeyPrefix);

@@ -1,5 +1,6 @@
 import { CeleryError } from '../../errors/errors';
 import { InvalidQueueException } from '../../errors/sqs';
+import { getProfile, type CeleryProfileName, type SqsProfile } from '../../protocol/profiles';
 
 /**
  * kombu's SQS transport options (`broker_transport_options`), read the way
@@ -7,8 +8,18 @@ import { InvalidQueueException } from '../../errors/sqs';
  * the environment is passed in.
  */
 
-/** Which kombu line's SQS behaviour to reproduce where the lines differ. */
-export type SqsLine = '5.2' | '5.7';
+/**
+ * Which line's SQS behaviour to reproduce where kombu's lines differ: a Celery profile name, or
+ * the short `'5.2'`/`'5.7'`. The differences themselves are the profile's `sqs` flags.
+ */
+export type SqsLine = '5.2' | '5.7' | CeleryProfileName;
+
+/** The `sqs` flags of a line. */
+export function sqsProfileOf(line: SqsLine): SqsProfile {
+  return getProfile(
+    line.startsWith('celery-') ? (line as CeleryProfileName) : `celery-${line as '5.2' | '5.7'}`,
+  ).sqs;
+}
 
 /** One `predefined_queues` entry. */
 export interface PredefinedQueue {
@@ -24,6 +35,8 @@ export interface PredefinedQueue {
 
 export interface SqsOptions {
   readonly line: SqsLine;
+  /** The line's kombu SQS behaviour (`CeleryProfile.sqs`). */
+  readonly kombu: SqsProfile;
   /** `region` or the AWS environment's region or `us-east-1` (`Channel.region`). */
   readonly region: string;
   readonly queueNamePrefix: string;
@@ -155,12 +168,14 @@ export function parseSqsOptions(
   }
   const vt = seconds(raw.visibility_timeout, 'visibility_timeout');
   // 5.2: `get('visibility_timeout') or 1800` (0 means the default); 5.7: int(float(v)), 0 allowed.
+  const kombu = sqsProfileOf(line);
   const visibilityTimeout =
-    vt === undefined || (line === '5.2' && vt === 0) ? 1800 : Math.trunc(vt);
-  const fetch = attributeNames(line === '5.7' ? raw.fetch_message_attributes : undefined);
+    vt === undefined || (kombu.zeroVisibilityIsDefault && vt === 0) ? 1800 : Math.trunc(vt);
+  const fetch = attributeNames(kombu.messageAttributes ? raw.fetch_message_attributes : undefined);
   const b64 = raw.sqs_base64_encoding;
   return {
     line,
+    kombu,
     // Python `or`: empty strings fall through too.
     region:
       [optString(raw.region, 'region'), env.AWS_DEFAULT_REGION, env.AWS_REGION].find(
@@ -175,7 +190,7 @@ export function parseSqsOptions(
     predefinedQueues: predefined(raw.predefined_queues),
     creationAttributes: stringMap(raw['sqs-creation-attributes'], 'sqs-creation-attributes'),
     queueTags:
-      line === '5.7' && raw.queue_tags !== undefined && raw.queue_tags !== null
+      kombu.queueTags && raw.queue_tags !== undefined && raw.queue_tags !== null
         ? stringMap(raw.queue_tags, 'queue_tags')
         : undefined,
     systemAttributeNames: fetch.system,

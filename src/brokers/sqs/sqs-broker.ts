@@ -195,19 +195,19 @@ export class SqsBroker implements Broker, SqsSettler {
   /** `Channel._put`: SendMessage with kombu's body and FIFO/group/delay/attribute parameters. */
   private async put(queue: string, item: PublishItem): Promise<void> {
     const url = await this.queues.urlFor(queue);
-    const line = this.options.line;
+    const kombu = this.options.kombu;
     let message = item.message;
     const props = message.properties;
     const input: SendMessageCommandInput = { QueueUrl: url, MessageBody: '' };
-    if (line === '5.7' && props.message_attributes !== undefined) {
+    if (kombu.messageAttributes && props.message_attributes !== undefined) {
       // 5.7 pops them from the body and sends them as SQS message attributes.
       const { message_attributes: attrs, ...rest } = props;
       input.MessageAttributes = attrs as unknown as Record<string, MessageAttributeValue>;
       message = { ...message, properties: rest };
     }
     const group = props.MessageGroupId;
-    if (line === '5.7' && group !== undefined) input.MessageGroupId = propText(group);
-    const delay = line === '5.7' ? delaySeconds(props) : undefined;
+    if (kombu.groupOnStandardQueues && group !== undefined) input.MessageGroupId = propText(group);
+    const delay = kombu.delaySeconds ? delaySeconds(props) : undefined;
     if (isFifo(queue)) {
       input.MessageGroupId = group === undefined ? 'default' : propText(group);
       const dedup = props.MessageDeduplicationId;
@@ -270,10 +270,10 @@ export class SqsBroker implements Broker, SqsSettler {
   async reject(d: SqsDelivery, requeue: boolean): Promise<void> {
     const client = this.queues.client(this.queues.sqsName(d.queue));
     const backoff = this.backoffFor(d);
-    const line = this.options.line;
+    const kombu = this.options.kombu;
     try {
       if (requeue) {
-        const vt = line === '5.7' ? this.options.waitTimeSeconds : 0;
+        const vt = kombu.requeueAfterWaitTime ? this.options.waitTimeSeconds : 0;
         await client.send(
           new ChangeMessageVisibilityCommand({
             QueueUrl: d.queueUrl,
@@ -281,7 +281,7 @@ export class SqsBroker implements Broker, SqsSettler {
             VisibilityTimeout: vt,
           }),
         );
-      } else if (line === '5.7' && !backoff.task) {
+      } else if (kombu.rejectDeletes && !backoff.task) {
         const name = this.queues.sqsName(d.queue);
         if (!(await this.queues.hasRedrivePolicy(name, d.queueUrl))) {
           await client.send(

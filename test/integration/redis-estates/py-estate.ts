@@ -111,3 +111,49 @@ export function pyWorker(
     });
   });
 }
+
+/** Fire `gaps.record` tasks from Python (no waiting for results); resolves with the counts. */
+export function pyFire(
+  line: '5.7' | '5.2',
+  broker: string,
+  settings: object,
+  req: { queue: string; run: string; fire: string[]; ms?: number; gap_ms?: number },
+): Promise<{ sent: number; retries: number }> {
+  return new Promise((res, rej) => {
+    const child = execFile(
+      py(line),
+      [join(HERE, 'py_estate.py')],
+      { env: env(line, broker, broker, settings), timeout: 120_000 },
+      (err, stdout, stderr) => {
+        if (err) {
+          rej(new Error(`py_estate fire failed: ${err.message}\n${stderr}`));
+          return;
+        }
+        res(
+          JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { sent: number; retries: number },
+        );
+      },
+    );
+    child.stdin?.end(JSON.stringify(req));
+  });
+}
+
+/** `celery -A py_estate inspect ping -d <node>` (Celery's own CLI); resolves with its stdout. */
+export function pyInspectPing(
+  line: '5.7' | '5.2',
+  broker: string,
+  settings: object,
+  node: string,
+): Promise<string> {
+  return new Promise((res, rej) => {
+    execFile(
+      py(line),
+      ['-m', 'celery', '-A', 'py_estate', 'inspect', 'ping', '-d', node, '-t', '5'],
+      { env: env(line, broker, broker, settings), cwd: HERE, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err) rej(new Error(`inspect ping failed: ${err.message}\n${stdout}\n${stderr}`));
+        else res(stdout);
+      },
+    );
+  });
+}

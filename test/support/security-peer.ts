@@ -1,0 +1,126 @@
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+/**
+ * Drive `test/integration/security/security_app.py` (a real Celery app that called
+ * `app.setup_security()`) from tests, in `python-peers/.venv-<line>-security`.
+ */
+const ROOT = resolve(__dirname, '..', '..');
+const APP_DIR = join(ROOT, 'test', 'integration', 'security');
+
+export type SecurityLine = '5.7' | '5.2';
+
+/** Build (once) and return the security venv's python (`bootstrap-security.sh <line>`). */
+export function securityPython(line: SecurityLine): string {
+  return execFileSync('bash', [join(ROOT, 'python-peers', 'bootstrap-security.sh'), line], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+}
+
+function env(broker: string, backend: string, settings: object): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PYTHONPATH: `${join(ROOT, 'python-peers')}:${APP_DIR}`,
+    CELERY_BROKER_URL: broker,
+    CELERY_RESULT_BACKEND: backend,
+    CW_SECURITY: JSON.stringify(settings),
+    PYTHONUNBUFFERED: '1',
+  };
+}
+
+/** Send cases from the signing Python app; resolves with `{id: result | {error}}`. */
+export function pySecureSend(
+  py: string,
+  broker: string,
+  backend: string,
+  settings: object,
+  queue: string,
+  cases: readonly { id: string; task: string; args?: unknown[]; timeout?: number }[],
+): Promise<Record<string, unknown>> {
+  return new Promise((res, rej) => {
+    const child = execFile(
+      py,
+      [join(APP_DIR, 'security_app.py')],
+      { env: env(broker, backend, settings), timeout: 90_000 },
+      (err, stdout, stderr) => {
+        if (err) {
+          rej(new Error(`security_app failed: ${err.message}\n${stderr}`));
+          return;
+        }
+        res(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>);
+      },
+    );
+    child.stdin?.end(JSON.stringify({ queue, cases }));
+  });
+}
+
+export interface SecurePyWorker {
+  log(): string;
+  stop(): Promise<void>;
+  child: ChildProcess;
+}
+
+/** `celery -A security_app worker -Q queue -P solo`, resolved once Celery logs "ready.". */
+export function pySecureWorker(
+  py: string,
+  broker: string,
+  backend: string,
+  settings: object,
+  queue: string,
+  nodename: string,
+): Promise<SecurePyWorker> {
+  const args = ['-m', 'celery', '-A', 'security_app', 'worker', '-Q', queue, '-n', nodename];
+  const child = spawn(
+    py,
+    [...args, '-P', 'solo', '--without-gossip', '--without-mingle', '-l', 'info'],
+    {
+      env: env(broker, backend, settings),
+      cwd: APP_DIR,
+      detached: true,
+      stdio: 'pipe',
+    },
+  );
+  let out = '';
+  const exit = new Promise<void>((r) =>
+    child.on('exit', () => {
+      r();
+    }),
+  );
+  const kill = (sig: NodeJS.Signals): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, sig);
+    } catch {
+      /* gone */
+    }
+  };
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    kill('SIGTERM');
+    const t = setTimeout(() => {
+      kill('SIGKILL');
+    }, 5000);
+    await exit;
+    clearTimeout(t);
+  };
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      void stop().then(() => {
+        rej(new Error(`python worker not ready:\n${out}`));
+      });
+    }, 60_000);
+    const onData = (b: Buffer): void => {
+      out += b.toString();
+      if (out.includes('ready.')) {
+        clearTimeout(timer);
+        res({ log: () => out, stop, child });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exit.then(() => {
+      clearTimeout(timer);
+      rej(new Error(`python worker exited:\n${out}`));
+    });
+  });
+}
