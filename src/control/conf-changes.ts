@@ -13,7 +13,7 @@ function asPy(v: unknown): PyValue | undefined {
   }
   if (Array.isArray(v)) {
     const items = v.map(asPy);
-    return items.every((x) => x !== undefined) ? (items) : undefined;
+    return items.every((x) => x !== undefined) ? items : undefined;
   }
   if (typeof v === 'object' && v.constructor === Object) {
     const out: Record<string, PyValue> = {};
