@@ -97,7 +97,20 @@ export function controlHandlers(
   m.set('clock', () => ({ clock: t.clockValue() }));
   m.set('report', () => ok(t.report()));
   m.set('hello', (a) => t.hello(strArg(a.from_node) ?? '', a.revoked ?? null));
-  m.set('election', () => null); // no gossip consumer: `if state.consumer.gossip:` is false
+  // `election(state, id, topic, action=None)`: no gossip consumer here, so a valid call does
+  // nothing and answers None; missing arguments fail as the Python signature does.
+  m.set('election', (a) => {
+    const missing = ['id', 'topic'].filter((k) => !(k in a));
+    if (missing.length > 0) {
+      const names = missing.map((k) => `'${k}'`).join(' and ');
+      const n = missing.length === 1 ? 'argument' : 'arguments';
+      throw new PyControlError(
+        'TypeError',
+        `election() missing ${String(missing.length)} required positional ${n}: ${names}`,
+      );
+    }
+    return null;
+  });
   m.set('rate_limit', (a) => {
     const name = strArg(a.task_name) ?? '';
     const r = a.rate_limit;

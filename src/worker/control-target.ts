@@ -161,7 +161,11 @@ export class WorkerControl implements ControlTarget {
       pool: this.w.pool ? this.w.pool.stats() : asyncPoolInfo(this.s.concurrency, process.pid),
       broker: brokerInfo(this.s.config.brokerUrl, {
         credentialProvider: q.brokerCredentialProvider,
-        heartbeat: this.s.config.brokerHeartbeat,
+        // Redis ignores heartbeats; a Python worker still reports broker_heartbeat (120.0).
+        heartbeat:
+          this.w.transport === 'redis' && this.s.config.brokerHeartbeat === 0
+            ? 120
+            : this.s.config.brokerHeartbeat,
       }),
       prefetch_count: this.w.prefetchCount(),
       rusage: rusage(),
