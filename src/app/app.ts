@@ -18,6 +18,7 @@ import { Worker, type WorkerOptions } from '../worker/worker';
 import { workerConnections } from './worker-connections';
 import { Control } from '../control/control-api';
 import { MailboxClient } from '../control/mailbox-client';
+import { EventReceiver, type EventReceiverOptions } from '../events/receiver';
 
 /** Options of {@link CeleryApp.worker}: the worker's own, with the app's config and tasks. */
 export type AppWorkerOptions = Omit<WorkerOptions, 'broker' | 'backend' | 'config' | 'tasks'> & {
@@ -159,6 +160,24 @@ export class CeleryApp {
   /** `app.control.revoke(task_id, terminate=…, signal=…)`. */
   revoke(taskId: string | readonly string[], opts: RevokeOptions = {}): Promise<void> {
     return this.client.revoke(typeof taskId === 'string' ? [taskId] : taskId, opts);
+  }
+
+  /**
+   * `app.events.Receiver(conn, handlers={'*': …}).capture()`: a started {@link EventReceiver}
+   * (EventEmitter + async iterator, with Celery's `State` in `.state`) on this app's broker.
+   */
+  async eventReceiver(
+    opts: Omit<EventReceiverOptions, 'broker' | 'transport'> = {},
+  ): Promise<EventReceiver> {
+    const r = new EventReceiver({
+      exchange: this.config.eventExchange,
+      accept: this.config.acceptContent,
+      ...opts,
+      broker: await this.broker(),
+      transport: /^rediss?:|^sentinel:/.test(this.config.brokerUrl) ? 'redis' : 'amqp',
+    });
+    await r.start();
+    return r;
   }
 
   /**

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createApp, type CeleryApp } from '../../src/app/app';
+import type { EventReceiver } from '../../src/events/receiver';
+import type { CeleryEvent } from '../../src/events/state';
 import { pyJsonLoads } from '../../src/serialization/python-json';
 import type { Worker } from '../../src/worker/worker';
 import { startPythonWorker, type PythonWorker } from '../support/client/python-worker';
@@ -43,6 +45,7 @@ describe('control parity with Celery workers (redis)', () => {
   let py52Worker: PythonWorker | undefined;
   let tsWorker: Worker | undefined;
   let app: CeleryApp;
+  let receiver: EventReceiver;
 
   beforeAll(async () => {
     const common = { brokerUrl: REDIS_URL, resultBackend: REDIS_URL };
@@ -58,13 +61,15 @@ describe('control parity with Celery workers (redis)', () => {
       startPythonWorker({ ...common, line: '5.2', queues: `${queue}-py52`, nodename: py52 }),
       startWorker(
         { ...common, acceptContent: ['json', 'msgpack', 'yaml'] },
-        { queues: [`${queue}-ts`], hostname: ts },
+        { queues: [`${queue}-ts`], hostname: ts, sendEvents: true },
       ),
     ]);
     app = createApp({ brokerUrl: REDIS_URL, resultBackend: REDIS_URL });
+    receiver = await app.eventReceiver();
   });
 
   afterAll(async () => {
+    await receiver.close();
     await app.close();
     await Promise.all([pyWorker?.stop(), py52Worker?.stop(), tsWorker?.shutdown()]);
   });
@@ -171,5 +176,33 @@ describe('control parity with Celery workers (redis)', () => {
       { reply: true, destination: [ts], timeout: 3 },
     );
     expect(replies).toEqual([{ [ts]: { ok: `terminate: ${res.id}` } }]);
+  });
+
+  it('the event receiver follows tasks on Python 5.7, 5.2 and TS workers, with State', async () => {
+    const seen: CeleryEvent[] = [];
+    receiver.on('task-succeeded', (e: CeleryEvent) => seen.push(e));
+    const ids: Record<string, string> = {};
+    for (const [node, q] of [
+      [py57, `${queue}-py57`],
+      [py52, `${queue}-py52`],
+      [ts, `${queue}-ts`],
+    ] as const) {
+      ids[node] = (await app.sendTask('conformance.add', { args: [2, 3], queue: q })).id;
+    }
+    const want = new Set(Object.values(ids));
+    // The async iterator sees the same stream; stop once every task succeeded.
+    for await (const e of receiver) {
+      if (e.type === 'task-succeeded' && typeof e.uuid === 'string') want.delete(e.uuid);
+      if (want.size === 0) break;
+    }
+    for (const [node, id] of Object.entries(ids)) {
+      const t = receiver.state?.tasks.get(id);
+      expect(t?.state).toBe('SUCCESS');
+      expect(t?.worker).toBe(node);
+      expect(t?.fields.name).toBe('conformance.add');
+      expect(t?.fields.result).toBe('5');
+      expect(receiver.state?.workers.get(node)?.alive).toBe(true);
+    }
+    expect(seen.map((e) => e.uuid).sort()).toEqual(Object.values(ids).sort());
   });
 });
