@@ -205,4 +205,26 @@ describe('control parity with Celery workers (redis)', () => {
     }
     expect(seen.map((e) => e.uuid).sort()).toEqual(Object.values(ids).sort());
   });
+
+  it('revoke_by_stamped_headers: recorded, and a stamped task arriving later is discarded', async () => {
+    const stamp = uniq('stamp');
+    const replies = await app.control.revokeByStampedHeaders(
+      { mon: [stamp] },
+      { reply: true, destination: [ts, py57], timeout: 3 },
+    );
+    const byNode = Object.assign({}, ...(replies ?? [])) as Record<string, unknown>;
+    expect(byNode[ts]).toEqual(byNode[py57]);
+    expect(byNode[ts]).toEqual({
+      ok: `headers {'mon': ['${stamp}']} flagged as revoked, but not terminated`,
+    });
+    const stamped = { stamped_headers: ['mon'], stamps: { mon: [stamp] } };
+    const [onTs, onPy] = await Promise.all([
+      app.sendTask('conformance.add', { args: [1, 1], queue: `${queue}-ts`, headers: stamped }),
+      app.sendTask('conformance.add', { args: [1, 1], queue: `${queue}-py57`, headers: stamped }),
+    ]);
+    for (const r of [onTs, onPy]) {
+      await expect(r.get({ timeout: 10 })).rejects.toThrow();
+      expect((await r.meta()).status).toBe('REVOKED');
+    }
+  });
 });
