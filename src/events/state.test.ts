@@ -1,7 +1,10 @@
 import { EventState, type CeleryEvent } from './state';
 
-const ev = (type: string, f: Record<string, unknown>): CeleryEvent =>
-  ({ type, hostname: 'w@h', ...f });
+const ev = (type: string, f: Record<string, unknown>): CeleryEvent => ({
+  type,
+  hostname: 'w@h',
+  ...f,
+});
 
 describe('EventState (celery.events.state.State)', () => {
   it('a late task-received merges its fields but never downgrades SUCCESS', () => {
