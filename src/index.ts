@@ -43,6 +43,16 @@ export {
 // Serving tasks (Python calls Node).
 export { Worker, type WorkerOptions, type WorkerLogger } from './worker/worker';
 export {
+  Control,
+  Inspect,
+  type ByNode,
+  type ControlCallOptions,
+  type InspectOptions,
+} from './control/control-api';
+export type { BroadcastOptions, NodeReply } from './control/mailbox-client';
+export { EventReceiver, type EventReceiverOptions } from './events/receiver';
+export { EventState, type CeleryEvent, type TaskInfo, type WorkerInfo } from './events/state';
+export {
   defineTask,
   TaskRegistry,
   type TaskContext,

@@ -17,6 +17,9 @@ import { TaskRegistry, type TaskDefinition } from '../worker/task';
 import { Worker, type WorkerOptions } from '../worker/worker';
 import { workerConnections } from './worker-connections';
 import { setupAppSecurity, wantsSecurity, type SetupSecurityOptions } from './security';
+import { Control } from '../control/control-api';
+import { MailboxClient } from '../control/mailbox-client';
+import { EventReceiver, type EventReceiverOptions } from '../events/receiver';
 
 /** Options of {@link CeleryApp.worker}: the worker's own, with the app's config and tasks. */
 export type AppWorkerOptions = Omit<WorkerOptions, 'broker' | 'backend' | 'config' | 'tasks'> & {
@@ -57,6 +60,7 @@ export class CeleryApp {
   private backendInstance: ResultBackend | undefined;
   private connecting: Promise<Broker> | undefined;
   private closing: Promise<void> | undefined;
+  private controlInstance: Control | undefined;
 
   constructor(options: AppOptions = {}) {
     const { env, oid, origin, now, uuid, broker, backend, tasks, ...settings } = options;
@@ -170,7 +174,47 @@ export class CeleryApp {
     return this.client.revoke(typeof taskId === 'string' ? [taskId] : taskId, opts);
   }
 
-  /** Close backend and broker; idempotent. */
+  /**
+   * `app.events.Receiver(conn, handlers={'*': …}).capture()`: a started {@link EventReceiver}
+   * (EventEmitter + async iterator, with Celery's `State` in `.state`) on this app's broker.
+   */
+  async eventReceiver(
+    opts: Omit<EventReceiverOptions, 'broker' | 'transport'> = {},
+  ): Promise<EventReceiver> {
+    const r = new EventReceiver({
+      exchange: this.config.eventExchange,
+      accept: this.config.acceptContent,
+      ...opts,
+      broker: await this.broker(),
+      transport: /^rediss?:|^sentinel:/.test(this.config.brokerUrl) ? 'redis' : 'amqp',
+    });
+    await r.start();
+    return r;
+  }
+
+  /**
+   * `app.control`: broadcast remote-control commands and `inspect()` workers, Python and
+   * TypeScript alike (`celery/app/control.py`, `Control`; replies collected as kombu's
+   * `Mailbox` does, on this app's oid).
+   */
+  get control(): Control {
+    this.controlInstance ??= new Control(
+      new MailboxClient({
+        broker: () => this.broker(),
+        oid: this.oid,
+        controlExchange: this.config.controlExchange,
+        serializer: this.config.taskSerializer,
+        accept: this.config.acceptContent,
+        jsonDialect: this.config.jsonDialect,
+        // `control_queue_exclusive`: True by default in Celery 5.7, False before.
+        exclusive: this.config.celeryLine === '5.7',
+        now: Date.now,
+        uuid: randomUUID,
+      }),
+    );
+    return this.controlInstance;
+  }
+
   /**
    * `celery worker`, programmatically: a {@link Worker} on its own broker connection and result
    * backend, built from this app's config (the composition root builds both), serving
@@ -194,6 +238,7 @@ export class CeleryApp {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const errors: unknown[] = [];
+      await this.controlInstance?.close().catch((e: unknown) => errors.push(e));
       if (this.backendInstance)
         await this.backendInstance.close().catch((e: unknown) => errors.push(e));
       if (this.brokerInstance)

@@ -10,6 +10,9 @@ commands:
   worker            run a TypeScript worker (--app PATH -Q queues -c N -n name@host)
   beat -A APP       send the app's periodic tasks, as celery beat (RedBeat-compatible)
   stubs -A APP      write TypeScript typed handles for a Python Celery app's tasks
+  inspect COMMAND   inspect workers, as celery inspect (ping, stats, active, registered, conf…)
+  control COMMAND   send workers a control command, as celery control (revoke, rate_limit…)
+  status            list the workers online, as celery status
 
 Run \`celery-wire <command> --help\` for a command's options.
 `;
@@ -63,6 +66,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return (await import('./beat.js')).beatCommand(rest, io);
     case 'stubs':
       return (await import('./stubs.js')).stubsCommand(rest, io);
+    case 'inspect':
+    case 'control':
+    case 'status':
+      return (await import('./control.js')).controlCommand(command, rest, io);
     case undefined:
       io.stderr(USAGE);
       return 2;

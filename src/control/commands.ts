@@ -1,11 +1,14 @@
 import type { QueueSpec } from '../brokers/broker';
+import { idList, numArg, pyTruthy, strArg, strtobool } from '../protocol/control-args';
 import { getProfile, type CeleryProfile, type CeleryProfileName } from '../protocol/profiles';
 import { reprStr } from '../protocol/repr';
 import { isPyDict, type PyValue } from '../serialization/py-values';
-import { nok, ok, type ControlHandler } from './pidbox';
+import { debugHandlers, poolHandlers, type PoolTarget } from './commands-pool';
+import { stampedRevokeHandler, type StampedTarget } from './stamped-revoke';
+import { nok, ok, PyControlError, type ControlHandler } from './pidbox';
 
 /** What remote control needs from a worker (`state.consumer` in `celery/worker/control.py`). */
-export interface ControlTarget {
+export interface ControlTarget extends PoolTarget, StampedTarget {
   readonly hostname: string;
   /** Add ids to the revoked set, store REVOKED where Celery 5.6.2+ does; terminate running ones. */
   revoke(ids: readonly string[], terminate: boolean, signal: string): Promise<string[]>;
@@ -13,35 +16,28 @@ export interface ControlTarget {
   reserved(): PyValue[];
   scheduled(): PyValue[];
   revokedIds(): string[];
-  registered(): string[];
+  /** `registered` entries: `name` or `name [attr=value …]`, sorted. */
+  registered(items: readonly string[], builtins: boolean): string[];
   /** `{task_id: [state, info]}` for known ids. */
   queryTask(ids: readonly string[]): Record<string, PyValue>;
   activeQueues(): PyValue[];
   stats(): Record<string, PyValue>;
-  conf(): Record<string, PyValue>;
+  conf(withDefaults: boolean): Record<string, PyValue>;
+  /** `app.bugreport()`. */
+  report(): string;
+  /** `hello` (mingle): merge the sender's revoked ids, answer ours (null to ourselves). */
+  hello(fromNode: string, revoked: PyValue): PyValue;
   clockValue(): number;
-  /** Returns false for an unknown task name. */
+  /** Returns false for an unknown task name; throws RangeError for an invalid rate. */
   setRateLimit(name: string, rate: string | number | null): boolean;
   setTimeLimit(name: string, hard: number | null, soft: number | null): boolean;
+  /** Whether task events are sent now; null when the worker has no event dispatcher. */
+  eventsEnabled(): boolean | null;
   setEvents(enabled: boolean): void;
   heartbeat(): Promise<void>;
-  shutdown(): void;
+  shutdown(msg: string): void;
   addConsumer(spec: QueueSpec): Promise<void>;
   cancelConsumer(queue: string): Promise<void>;
-}
-
-function idsOf(v: PyValue | undefined): string[] {
-  if (typeof v === 'string') return [v];
-  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
-  return [];
-}
-
-function numOrNull(v: PyValue | undefined): number | null {
-  if (typeof v === 'number') return v;
-  if (v !== null && typeof v === 'object' && 'value' in v && typeof v.value === 'number') {
-    return v.value;
-  }
-  return null;
 }
 
 /** `set(ids)` repr as Python prints it in `tasks {…} flagged as revoked`. */
@@ -49,24 +45,24 @@ function idSetRepr(ids: readonly string[]): string {
   return ids.length === 0 ? 'set()' : `{${ids.map(reprStr).join(', ')}}`;
 }
 
+const numOrNull = (v: PyValue | undefined): number | null => numArg(v) ?? null;
+
 /**
- * The built-in command table (`celery/worker/control.py`), bound to a worker; `profile` is the
- * Celery line whose reply texts we reproduce (default the newest).
+ * The built-in command table (`celery/worker/control.py`, `Panel.data`), bound to a worker;
+ * `profile` is the Celery line whose reply texts we reproduce (default the newest). Arguments are
+ * read as a Python worker reads them (`src/protocol/control-args.ts`).
  */
 export function controlHandlers(
   t: ControlTarget,
   profile?: CeleryProfileName | CeleryProfile,
 ): Map<string, ControlHandler> {
-  const setRepr = getProfile(profile).revokeReplySetRepr;
+  const prof = getProfile(profile);
+  const setRepr = prof.revokeReplySetRepr;
+  const line = prof.name.replace('celery-', '');
   const m = new Map<string, ControlHandler>();
-  const revoke: ControlHandler = async (a) => {
-    const ids = [...new Set(idsOf(a.task_id))];
-    const terminate = a.terminate === true;
-    const terminated = await t.revoke(
-      ids,
-      terminate,
-      typeof a.signal === 'string' ? a.signal : 'SIGTERM',
-    );
+  const revoke = async (a: Record<string, PyValue>, terminate: boolean): Promise<PyValue> => {
+    const ids = [...new Set(idList(a.task_id))];
+    const terminated = await t.revoke(ids, terminate, strArg(a.signal) ?? 'SIGTERM');
     if (terminate) {
       return ok(
         terminated.length === 0
@@ -77,10 +73,10 @@ export function controlHandlers(
     return ok(`tasks ${setRepr ? idSetRepr(ids) : ids.join(', ')} flagged as revoked`);
   };
   m.set('ping', () => ok('pong'));
-  m.set('revoke', revoke);
-  m.set('terminate', (a) => revoke({ ...a, terminate: true }));
+  m.set('revoke', (a) => revoke(a, pyTruthy(a.terminate)));
+  m.set('terminate', (a) => revoke(a, true));
   m.set('stats', () => t.stats());
-  const active: ControlHandler = (a) => t.active(a.safe === true);
+  const active: ControlHandler = (a) => t.active(pyTruthy(a.safe));
   m.set('active', active);
   m.set('dump_active', active);
   m.set('reserved', () => t.reserved());
@@ -89,42 +85,62 @@ export function controlHandlers(
   m.set('dump_schedule', () => t.scheduled());
   m.set('revoked', () => t.revokedIds());
   m.set('dump_revoked', () => t.revokedIds());
-  m.set('registered', () => t.registered());
-  m.set('dump_tasks', () => t.registered());
-  m.set('query_task', (a) => t.queryTask(idsOf(a.ids)));
+  const registered: ControlHandler = (a) =>
+    t.registered(idList(a.taskinfoitems), pyTruthy(a.builtins));
+  m.set('registered', registered);
+  m.set('dump_tasks', registered);
+  m.set('query_task', (a) => t.queryTask(idList(a.ids)));
   m.set('active_queues', () => t.activeQueues());
-  m.set('conf', () => t.conf());
+  const conf: ControlHandler = (a) => t.conf(strtobool(a.with_defaults ?? false));
+  m.set('conf', conf);
+  m.set('dump_conf', conf);
   m.set('clock', () => ({ clock: t.clockValue() }));
-  m.set('report', () => ok(`software -> celery-wire (Node ${process.version})`));
-  // Mingle: we have no revoked ids to share beyond our own; a hello from ourselves gets None.
-  m.set('hello', (a) => {
-    if (a.from_node === t.hostname) return null;
-    return {
-      revoked: Object.fromEntries(t.revokedIds().map((id) => [id, [0, id]])),
-      clock: t.clockValue(),
-    };
+  m.set('report', () => ok(t.report()));
+  m.set('hello', (a) => t.hello(strArg(a.from_node) ?? '', a.revoked ?? null));
+  // `election(state, id, topic, action=None)`: no gossip consumer here, so a valid call does
+  // nothing and answers None; missing arguments fail as the Python signature does.
+  m.set('election', (a) => {
+    const missing = ['id', 'topic'].filter((k) => !(k in a));
+    if (missing.length > 0) {
+      const names = missing.map((k) => `'${k}'`).join(' and ');
+      const n = missing.length === 1 ? 'argument' : 'arguments';
+      throw new PyControlError(
+        'TypeError',
+        `election() missing ${String(missing.length)} required positional ${n}: ${names}`,
+      );
+    }
+    return null;
   });
   m.set('rate_limit', (a) => {
-    const name = typeof a.task_name === 'string' ? a.task_name : '';
-    const rate =
-      typeof a.rate_limit === 'string' || typeof a.rate_limit === 'number' ? a.rate_limit : null;
-    if (!t.setRateLimit(name, rate)) return nok('unknown task');
+    const name = strArg(a.task_name) ?? '';
+    const r = a.rate_limit;
+    const rate = typeof r === 'string' || typeof r === 'number' ? r : null;
+    try {
+      if (!t.setRateLimit(name, rate)) return nok('unknown task');
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      return nok(`Invalid rate limit string: ValueError(${reprStr(msg)})`);
+    }
     return ok(
-      rate === null || rate === 0 || rate === '0'
-        ? 'rate limit disabled successfully'
-        : 'new rate limit set successfully',
+      pyTruthy(rate) ? 'new rate limit set successfully' : 'rate limit disabled successfully',
     );
   });
   m.set('time_limit', (a) => {
-    const name = typeof a.task_name === 'string' ? a.task_name : '';
+    const name = strArg(a.task_name) ?? '';
     if (!t.setTimeLimit(name, numOrNull(a.hard), numOrNull(a.soft))) return nok('unknown task');
     return ok('time limits set successfully');
   });
   m.set('enable_events', () => {
+    const on = t.eventsEnabled();
+    if (on === null) return nok('event dispatcher unavailable');
+    if (on) return ok('task events already enabled');
     t.setEvents(true);
     return ok('task events enabled');
   });
   m.set('disable_events', () => {
+    const on = t.eventsEnabled();
+    if (on === null) return nok('event dispatcher unavailable');
+    if (!on) return ok('task events already disabled');
     t.setEvents(false);
     return ok('task events disabled');
   });
@@ -132,27 +148,36 @@ export function controlHandlers(
     await t.heartbeat();
     return null;
   });
-  m.set('shutdown', () => {
-    t.shutdown();
+  m.set('shutdown', (a) => {
+    t.shutdown(strArg(a.msg) ?? 'Got shutdown from remote');
     return null;
   });
-  m.set('add_consumer', async (a) => {
-    const queue = typeof a.queue === 'string' ? a.queue : '';
-    const exchange = typeof a.exchange === 'string' ? a.exchange : queue;
+  m.set('add_consumer', (a) => {
+    const queue = strArg(a.queue) ?? '';
+    const exchange = strArg(a.exchange) ?? queue;
     const et = a.exchange_type;
-    await t.addConsumer({
-      name: queue,
-      exchange,
-      exchangeType: et === 'topic' || et === 'fanout' || et === 'headers' ? et : 'direct',
-      routingKey: typeof a.routing_key === 'string' ? a.routing_key : queue,
-      ...(isPyDict(a.queue_arguments) ? { arguments: a.queue_arguments } : {}),
-    });
+    // `state.consumer.call_soon(add_task_queue, …)`: the reply does not wait for the declaration.
+    void t
+      .addConsumer({
+        name: queue,
+        exchange,
+        exchangeType: et === 'topic' || et === 'fanout' || et === 'headers' ? et : 'direct',
+        routingKey: strArg(a.routing_key) ?? queue,
+        ...(isPyDict(a.queue_arguments) ? { arguments: a.queue_arguments } : {}),
+      })
+      .catch(() => undefined);
     return ok(`add consumer ${queue}`);
   });
-  m.set('cancel_consumer', async (a) => {
-    const queue = typeof a.queue === 'string' ? a.queue : '';
-    await t.cancelConsumer(queue);
+  m.set('cancel_consumer', (a) => {
+    const queue = strArg(a.queue) ?? '';
+    void t.cancelConsumer(queue).catch(() => undefined);
     return ok(`no longer consuming from ${queue}`);
   });
+  if (line !== '5.0' && line !== '5.1' && line !== '5.2' && line !== '4.4') {
+    m.set('revoke_by_stamped_headers', stampedRevokeHandler(t));
+  }
+  for (const [k, h] of [...poolHandlers(t), ...debugHandlers()]) m.set(k, h);
   return m;
 }
+
+export { PyControlError };

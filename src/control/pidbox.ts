@@ -124,11 +124,14 @@ export class PidboxNode {
       if (!h) throw new KeyError(method);
       reply = await h(req.arguments);
     } catch (e) {
+      // kombu `Node.dispatch`: `reply = {'error': repr(exc)}`.
       reply = {
         error:
           e instanceof KeyError
             ? `KeyError(${pyRepr(method)})`
-            : `Exception(${pyRepr(e instanceof Error ? e.message : String(e))})`,
+            : e instanceof PyControlError
+              ? `${e.pyType}(${pyRepr(e.message)})`
+              : `Exception(${pyRepr(e instanceof Error ? e.message : String(e))})`,
       };
     }
     this.o.log?.(`pidbox: ${method} → ${pyRepr(reply)}`);
@@ -166,6 +169,17 @@ export class PidboxNode {
 }
 
 class KeyError extends Error {}
+
+/** A command failing as the Python one raises (`ValueError('Autoscale not enabled')`). */
+export class PyControlError extends Error {
+  constructor(
+    readonly pyType: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PyControlError';
+  }
+}
 
 /** `ok(value)` / `nok(value)` of `celery/worker/control.py`. */
 export const ok = (v: PyValue): PyValue => ({ ok: v });

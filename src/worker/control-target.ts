@@ -1,4 +1,15 @@
 import { getProfile } from '../protocol/profiles';
+import { brokerInfo } from '../protocol/control-broker-info';
+import { confReply } from '../protocol/control-conf';
+import { controlQuirks } from '../protocol/control-quirks';
+import { confChanges } from '../control/conf-changes';
+import { DEFAULT_TASK_INFO_ITEMS, registeredEntry, taskAttributes } from '../control/registered';
+import { bugreport } from '../control/report';
+import { matchStamps, maybeList } from '../control/stamped-revoke';
+import { asyncPoolInfo, rusage } from '../control/stats';
+import { queueAsDict } from '../control/queue-info';
+import { isPyDict } from '../serialization/py-values';
+import type { PoolControl } from './pool-control';
 import type { ResultBackend } from '../backends/backend';
 import type { QueueSpec } from '../brokers/broker';
 import type { ControlTarget } from '../control/commands';
@@ -22,7 +33,16 @@ const REVOCABLE = new Set([PENDING, RECEIVED, RETRY, REJECTED]);
 export interface WorkerActions {
   readonly backend: ResultBackend | null;
   readonly transport: 'redis' | 'amqp';
-  readonly clock: { readonly value: number };
+  readonly clock: { readonly value: number; forward(): number };
+  /** The resizable pool (`pool_grow`…); absent: answered as Celery's solo pool does. */
+  readonly pool?: PoolControl;
+  /** `worker_pool_restarts`. */
+  readonly poolRestarts?: boolean;
+  /** `--autoscale` is on. */
+  autoscaling?(): boolean;
+  /** Prefetch follows a grow/shrink (`consumer._update_prefetch_count`). */
+  updatePrefetch?(delta: number): void;
+  eventsEnabled(): boolean;
   log(level: LogLevel, msg: string): void;
   uptime(): number;
   prefetchCount(): number;
@@ -34,14 +54,14 @@ export interface WorkerActions {
   shutdown(): void;
   addQueue(spec: QueueSpec): Promise<void>;
   cancelQueue(queue: string): Promise<void>;
-  stats(): Record<string, PyValue>;
 }
 
 /** `{eta, priority, request}` of `inspect scheduled`. */
 function scheduledEntry(r: WorkerRequest): PyValue {
   return {
     eta: typeof r.decoded.headers.eta === 'string' ? r.decoded.headers.eta : null,
-    priority: r.delivery.deliveryInfo.priority ?? 0,
+    // The timer entry's priority (`call_at(eta, …, priority=6)`, `celery/worker/strategy.py`).
+    priority: 6,
     request: r.inspectInfo(),
   };
 }
@@ -96,8 +116,14 @@ export class WorkerControl implements ControlTarget {
     return this.s.revoked.list();
   }
 
-  registered(): string[] {
-    return this.s.registry.names().filter((n) => !n.startsWith('celery.'));
+  registered(items: readonly string[], builtins: boolean): string[] {
+    const want = items.length > 0 ? items : DEFAULT_TASK_INFO_ITEMS;
+    const names = this.s.registry.names().filter((n) => builtins || !n.startsWith('celery.'));
+    return names.sort().map((n) => {
+      const def = this.s.registry.get(n);
+      if (!def) return n;
+      return registeredEntry(taskAttributes(def, this.s.config, this.s.timeLimits.get(n)), n, want);
+    });
   }
 
   queryTask(ids: readonly string[]): Record<string, PyValue> {
@@ -105,88 +131,81 @@ export class WorkerControl implements ControlTarget {
     const out: Record<string, PyValue> = {};
     const s = this.s;
     for (const r of s.active.values()) if (want.has(r.id)) out[r.id] = ['active', r.inspectInfo()];
-    for (const r of [...s.reserved.values(), ...s.scheduled.values()]) {
+    for (const r of s.reserved.values())
       if (want.has(r.id)) out[r.id] = ['reserved', r.inspectInfo()];
+    // Before 5.7 an ETA request is in no `requests` table until its time comes: not found.
+    if (controlQuirks(s.config.celeryLine).queryTaskScheduled) {
+      for (const r of s.scheduled.values()) {
+        if (want.has(r.id)) out[r.id] = ['scheduled', r.inspectInfo()];
+      }
     }
     return out;
   }
 
   activeQueues(): PyValue[] {
-    return this.s.queues.map((q) => ({
-      name: q.name,
-      exchange: {
-        name: q.exchange ?? q.name,
-        type: q.exchangeType ?? 'direct',
-        arguments: null,
-        durable: true,
-        passive: false,
-        auto_delete: false,
-        delivery_mode: null,
-        no_declare: false,
-      },
-      routing_key: q.routingKey ?? q.name,
-      queue_arguments: null,
-      binding_arguments: null,
-      consumer_arguments: null,
-      durable: true,
-      exclusive: false,
-      auto_delete: false,
-      no_ack: false,
-      alias: null,
-      bindings: [],
-      no_declare: null,
-      expires: null,
-      message_ttl: null,
-      max_length: null,
-      max_length_bytes: null,
-      max_priority: null,
-    }));
+    return this.s.queues.map(queueAsDict);
   }
 
+  /** `WorkController.stats()` (`celery/worker/worker.py`): info, pool, broker, prefetch, rusage. */
   stats(): Record<string, PyValue> {
     const c = this.s.counters;
+    const q = controlQuirks(this.s.config.celeryLine);
     return {
       total: { ...c.total },
       pid: process.pid,
       clock: String(this.w.clock.value),
       uptime: this.w.uptime(),
-      pool: {
-        implementation: 'celery-wire:async',
-        'max-concurrency': this.s.concurrency,
-        processes: [process.pid],
-        'max-tasks-per-child': 'N/A',
-        'put-guarded-by-semaphore': false,
-        timeouts: [0, 0],
-        writes: {
-          total: 0,
-          avg: '0.00',
-          all: '',
-          raw: '',
-          strategy: null,
-          inqueues: { total: 0, active: 0 },
-        },
-      },
-      broker: { transport: this.w.transport },
+      ...(this.autoscaling() && this.w.pool
+        ? { autoscaler: this.w.pool.stats().autoscaler ?? null }
+        : {}),
+      pool: this.w.pool ? this.w.pool.stats() : asyncPoolInfo(this.s.concurrency, process.pid),
+      broker: brokerInfo(this.s.config.brokerUrl, {
+        credentialProvider: q.brokerCredentialProvider,
+        // Redis ignores heartbeats; a Python worker still reports broker_heartbeat (120.0).
+        heartbeat:
+          this.w.transport === 'redis' && this.s.config.brokerHeartbeat === 0
+            ? 120
+            : this.s.config.brokerHeartbeat,
+      }),
       prefetch_count: this.w.prefetchCount(),
-      rusage: (() => {
-        const u = process.resourceUsage();
-        return { utime: u.userCPUTime / 1e6, stime: u.systemCPUTime / 1e6, maxrss: u.maxRSS };
-      })(),
-      'celery-wire': this.w.stats(),
+      rusage: rusage(),
     };
   }
 
-  conf(): Record<string, PyValue> {
+  conf(withDefaults: boolean): Record<string, PyValue> {
+    return confReply(confChanges(this.s.config), {
+      withDefaults,
+      line: this.s.config.celeryLine,
+    });
+  }
+
+  report(): string {
     const c = this.s.config;
+    return bugreport({
+      line: c.celeryLine,
+      transport: this.w.transport,
+      resultBackend: c.resultBackend,
+      changes: confReply(confChanges(c), { withDefaults: false, line: c.celeryLine }),
+    });
+  }
+
+  /** `hello` (mingle sync): merge the sender's revoked ids; answer ours and the clock. */
+  hello(fromNode: string, revoked: PyValue): PyValue {
+    if (fromNode === this.s.hostname) return null;
+    this.w.log('info', `sync with ${fromNode}`);
+    const now = Date.now();
+    const incoming = Array.isArray(revoked)
+      ? revoked
+      : isPyDict(revoked)
+        ? Object.keys(revoked)
+        : [];
+    for (const id of incoming) if (typeof id === 'string') this.s.revoked.add(id, now);
+    const ids = this.s.revoked.list();
     return {
-      broker_url: c.brokerUrl.replace(/:[^:@/]*@/, ':**@'),
-      result_backend: c.resultBackend.replace(/:[^:@/]*@/, ':**@'),
-      task_serializer: c.taskSerializer,
-      result_serializer: c.resultSerializer,
-      accept_content: [...c.acceptContent],
-      task_acks_late: c.taskAcksLate,
-      task_default_queue: c.taskDefaultQueue,
-      worker_prefetch_multiplier: c.workerPrefetchMultiplier,
+      revoked: controlQuirks(this.s.config.celeryLine).helloRevokedList
+        ? ids
+        : Object.fromEntries(ids.map((id) => [id, [0, id]])),
+      clock: this.w.clock.forward(),
     };
   }
 
@@ -222,6 +241,10 @@ export class WorkerControl implements ControlTarget {
     return true;
   }
 
+  eventsEnabled(): boolean | null {
+    return this.w.eventsEnabled();
+  }
+
   setEvents(enabled: boolean): void {
     this.w.setEvents(enabled);
   }
@@ -230,8 +253,43 @@ export class WorkerControl implements ControlTarget {
     return this.w.heartbeat();
   }
 
-  shutdown(): void {
+  shutdown(msg: string): void {
+    this.w.log('warn', msg);
     this.w.shutdown();
+  }
+
+  poolControl(): PoolControl | null {
+    return this.w.pool ?? null;
+  }
+
+  autoscaling(): boolean {
+    return this.w.autoscaling?.() ?? false;
+  }
+
+  poolRestartsEnabled(): boolean {
+    return this.w.poolRestarts ?? false;
+  }
+
+  updatePrefetch(delta: number): void {
+    this.w.updatePrefetch?.(delta);
+  }
+
+  addRevokedStamps(headers: Readonly<Record<string, PyValue>>): void {
+    for (const [h, v] of Object.entries(headers)) {
+      this.s.revokedStamps.set(h, [...(this.s.revokedStamps.get(h) ?? []), ...maybeList(v)]);
+    }
+  }
+
+  terminateStamped(headers: Readonly<Record<string, PyValue>>): Map<string, PyValue[]> {
+    const out = new Map<string, PyValue[]>();
+    for (const r of [...this.s.active.values()]) {
+      const stamps = r.decoded.headers.stamps;
+      const hit = matchStamps(headers, isPyDict(stamps) ? stamps : null);
+      if (hit.size === 0) continue;
+      for (const [h, vs] of hit) out.set(h, [...new Set([...(out.get(h) ?? []), ...vs])]);
+      this.w.terminate([r.id]);
+    }
+    return out;
   }
 
   addConsumer(spec: QueueSpec): Promise<void> {

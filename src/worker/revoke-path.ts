@@ -1,5 +1,6 @@
 import { canvasRequestOf, chordPartReturn, workerCanvasHost } from '../canvas/index';
 import { prepareException } from '../protocol/exception';
+import { pyRepr } from '../protocol/repr';
 import { REVOKED } from '../protocol/states';
 import type { PyValue } from '../serialization/py-values';
 import { ackRequest } from './ack-policy';
@@ -13,9 +14,12 @@ export async function maybeRevoked(env: WorkerEnv, req: WorkerRequest): Promise<
   const now = env.now();
   const expired = req.expires !== null && now > req.expires;
   if (expired) revoked.add(req.id, now);
-  if (!expired && !revoked.has(req.id)) return false;
+  const by = expired ? true : env.state.revokedBy(req.id, req.decoded.headers);
+  if (by === false) return false;
   const reason = expired ? 'expired' : 'revoked';
-  env.log('info', `Discarding ${reason} task: ${req.name}[${req.id}]`);
+  // `Request.revoked`: `… (revoked by header: {stamp: value})` for a stamp match.
+  const header = by === true ? '' : ` (revoked by header: ${pyRepr(by)})`;
+  env.log('info', `Discarding ${reason} task: ${req.name}[${req.id}]${header}`);
   await announceRevoked(env, req, reason, false, null, expired);
   return true;
 }

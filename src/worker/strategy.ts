@@ -83,7 +83,10 @@ export class TaskStrategy {
     }
     const limits = state.timeLimits.get(r.def.name) ?? {};
     const req = new WorkerRequest(r.decoded, d, r.def, state.hostname, env.config, limits);
-    if ((req.expires !== null || state.revoked.has(req.id)) && (await maybeRevoked(env, req))) {
+    if (
+      (req.expires !== null || state.revokedBy(req.id, req.decoded.headers) !== false) &&
+      (await maybeRevoked(env, req))
+    ) {
       return;
     }
     const h = req.decoded.headers;

@@ -1,5 +1,7 @@
 import type { CeleryConfig } from '../config/config';
 import type { QueueSpec } from '../brokers/broker';
+import { stampRevocation } from '../control/stamped-revoke';
+import { isPyDict, type PyValue } from '../serialization/py-values';
 import type { WorkerRequest } from './request';
 import { RevokedSet, newCounters, type WorkerCounters } from './state';
 import type { TaskRegistry } from './task';
@@ -26,6 +28,8 @@ export class WorkerState {
   /** Held for their ETA/countdown, by delivery key. */
   readonly scheduled = new Map<string, WorkerRequest>();
   readonly timeLimits = new Map<string, TimeLimits>();
+  /** `worker_state.revoked_stamps`: stamp header → revoked values (`revoke_by_stamped_headers`). */
+  readonly revokedStamps = new Map<string, PyValue[]>();
   /** The task queues consumed now (`-Q`, add_consumer, cancel_consumer). */
   readonly queues: QueueSpec[];
   /** Warm/cold shutdown began: no new work is started. */
@@ -40,6 +44,23 @@ export class WorkerState {
     readonly startedAt: number,
   ) {
     this.queues = [...queues];
+  }
+
+  /**
+   * `Request.revoked()`: revoked by id, or by one of its stamps (`revoked_stamps`); returns the
+   * revoking header (`{stamp: value}`) for the latter, true for an id, false when not revoked.
+   */
+  revokedBy(
+    id: string,
+    headers: Readonly<Record<string, PyValue>>,
+  ): boolean | Record<string, PyValue> {
+    if (this.revoked.has(id)) return true;
+    if (this.revokedStamps.size === 0) return false;
+    const sh = headers.stamped_headers;
+    const stamps = headers.stamps;
+    const names = Array.isArray(sh) ? sh.filter((x): x is string => typeof x === 'string') : [];
+    const hit = stampRevocation(this.revokedStamps, names, isPyDict(stamps) ? stamps : null);
+    return hit ?? false;
   }
 
   /** Task counts by name (`state.total_count`), summed. */

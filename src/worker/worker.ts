@@ -20,6 +20,7 @@ import { WorkerControl, type WorkerActions } from './control-target';
 import { contractBroker } from './delivery';
 import { BoundedEventSender } from './event-sender';
 import { Pool } from './pool';
+import type { PoolControl } from './pool-control';
 import type { RevokedSet, WorkerCounters } from './state';
 import { TaskStrategy } from './strategy';
 import { TaskConsumer } from './task-consumer';
@@ -29,6 +30,14 @@ import type { LogLevel, WorkerEnv, WorkerLogger } from './worker-env';
 import { WorkerState } from './worker-state';
 
 export type { WorkerLogger } from './worker-env';
+
+/** The pool answers `pool_grow`/`pool_shrink`/… once it implements {@link PoolControl}. */
+function isPoolControl(p: unknown): p is PoolControl {
+  const c = p as Partial<PoolControl>;
+  return (
+    typeof c.grow === 'function' && typeof c.shrink === 'function' && typeof c.stats === 'function'
+  );
+}
 
 const profileOf = (line: CeleryConfig['celeryLine']): CeleryProfileName => `celery-${line}`;
 
@@ -317,7 +326,11 @@ export class Worker {
       },
       addQueue: (spec) => this.consumer.addQueue(spec),
       cancelQueue: (name) => this.consumer.cancelQueue(name),
-      stats: () => this.stats(),
+      eventsEnabled: () => this.events.enabled,
+      ...(isPoolControl(this.pool) ? { pool: this.pool } : {}),
+      updatePrefetch: (delta) => {
+        this.qos(delta * this.config.workerPrefetchMultiplier);
+      },
     };
   }
 
