@@ -82,9 +82,11 @@ EOF
 
 wait_node() {
   local n=$1
-  if ! ctl "$n" await_startup --timeout 120 >/dev/null 2>&1; then
+  # `wait <pidfile>` first waits for the node to write its pid file (await_startup fails at once
+  # while the Erlang VM is not up yet), then for the rabbit application.
+  if ! ctl "$n" wait --timeout 180 "$BASE/c$n/rabbit.pid" >/dev/null 2>&1; then
     echo "node $(node_name "$n") did not start; see $BASE/c$n/log" >&2
-    tail -20 "$BASE/c$n/log/startup.log" >&2 || true
+    tail -20 "$BASE/c$n/log/startup.log" "$BASE/c$n/log/rabbit-c$n@localhost.log" >&2 || true
     return 1
   fi
 }
