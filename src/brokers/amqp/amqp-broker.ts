@@ -34,7 +34,7 @@ export interface AmqpBrokerOptions {
    * `amqp://…` URL, a `;`-separated failover list (`amqp://h1//;amqp://h2//`, as Celery writes
    * `broker_url`), or already parsed URL(s). Every entry must be AMQP.
    */
-  url: string | AmqpBrokerUrl | readonly AmqpBrokerUrl[];
+  url: string | AmqpBrokerUrl | readonly (string | AmqpBrokerUrl)[];
   /** `broker_failover_strategy`: `round-robin` (default), `shuffle`, or a function. */
   failoverStrategy?: FailoverStrategyName | FailoverStrategy<AmqpBrokerUrl> | null;
   /** Reconnect delays after connection loss (kombu's 2 s, +2 s, ≤ 30 s by default). */
@@ -203,8 +203,8 @@ export class AmqpBroker implements Broker, FanoutBroker {
 
 /** The failover list of {@link AmqpBrokerOptions.url}; refuses a non-AMQP entry. */
 function amqpUrls(u: AmqpBrokerOptions['url']): AmqpBrokerUrl[] {
-  const all: readonly BrokerUrl[] =
-    typeof u === 'string' ? parseBrokerUrls(u) : isUrlList(u) ? u : [u];
+  const list: readonly (string | AmqpBrokerUrl)[] = isUrlList(u) ? u : [u];
+  const all: BrokerUrl[] = list.flatMap((x) => (typeof x === 'string' ? parseBrokerUrls(x) : [x]));
   const out: AmqpBrokerUrl[] = [];
   for (const x of all) {
     if (x.transport !== 'amqp') throw new BrokerError(`not an AMQP URL: ${x.scheme}`);
@@ -213,6 +213,6 @@ function amqpUrls(u: AmqpBrokerOptions['url']): AmqpBrokerUrl[] {
   return out;
 }
 
-function isUrlList(u: AmqpBrokerUrl | readonly AmqpBrokerUrl[]): u is readonly AmqpBrokerUrl[] {
+function isUrlList(u: AmqpBrokerOptions['url']): u is readonly (string | AmqpBrokerUrl)[] {
   return Array.isArray(u);
 }
