@@ -30,7 +30,9 @@ export type AppWorkerOptions = Omit<WorkerOptions, 'broker' | 'backend' | 'confi
 };
 
 /** Options of {@link createApp}: Celery settings (camelCase) plus injectable process state. */
-export interface AppOptions extends Partial<CeleryConfig> {
+export interface AppOptions extends Omit<Partial<CeleryConfig>, 'brokerUrl'> {
+  /** `broker_url`: one URL, a `;`-separated failover list, or a list of URLs (failover order). */
+  brokerUrl?: string | readonly string[];
   /** Environment read for `CELERY_BROKER_URL` / `CELERY_RESULT_BACKEND` (default `process.env`). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Reply queue / client oid (default: a uuid4, as kombu's `oid_from` is uuid3-shaped). */

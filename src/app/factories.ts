@@ -37,7 +37,7 @@ export function profileOf(line: CeleryLine): CeleryProfileName {
  * Pick the transport from `broker_url` as kombu does (`kombu/connection.py`,
  * `Connection._init_params`; aliases in `kombu/transport/__init__.py`, `TRANSPORT_ALIASES`):
  * `redis`/`rediss`/`redis+socket` → the Redis virtual transport, `amqp`/`pyamqp`/`amqps` → AMQP.
- * Only the first URL of a `;`-separated failover list is used.
+ * AMQP takes the whole `;`-separated failover list; the other transports its first URL.
  */
 export function createBroker(config: CeleryConfig): Broker {
   // `memory://`: kombu's in-process transport; every broker of the URL shares its queues.
@@ -73,7 +73,9 @@ export function createBroker(config: CeleryConfig): Broker {
     });
   }
   return new AmqpBroker({
-    url,
+    // The whole failover list (`amqp://h1//;amqp://h2//`), with `broker_failover_strategy`.
+    url: config.brokerUrl,
+    failoverStrategy: config.brokerFailoverStrategy ?? null,
     connectionRetry: config.brokerConnectionRetry,
     connectionMaxRetries: config.brokerConnectionMaxRetries,
     // `?heartbeat=` in the URL wins over broker_heartbeat, as kombu reads it.

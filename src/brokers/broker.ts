@@ -125,6 +125,8 @@ export type BrokerStatus =
       readonly attempt: number;
       readonly delayMs: number;
       readonly reason: Error;
+      /** A failover list moves on to its next node at once (`Will retry using next failover.`). */
+      readonly failover?: boolean;
     }
   | { readonly state: 'gave-up'; readonly target: string; readonly reason: Error };
 export type BrokerStatusListener = (status: BrokerStatus) => void;

@@ -287,7 +287,13 @@ export function brokerUrlFromEnv(
   return v === undefined || v === '' ? fallback : v;
 }
 
-/** Mask the password, like `kombu/utils/url.py`, `maybe_sanitize_url` (`**`). */
+/**
+ * Mask the password, like `kombu/utils/url.py`, `maybe_sanitize_url` (`**`); in a failover list
+ * (`amqp://u:p@h1//;amqp://u:p@h2//`) every entry's.
+ */
 export function sanitizeBrokerUrl(url: string): string {
-  return url.replace(/^([a-z0-9+.-]+:\/\/[^:@/]*:)[^@/]*@/i, '$1**@');
+  return url
+    .split(';')
+    .map((u) => u.replace(/^(\s*[a-z0-9+.-]+:\/\/[^:@/]*:)[^@/]*@/i, '$1**@'))
+    .join(';');
 }

@@ -76,6 +76,12 @@ export interface CeleryConfig {
   brokerConnectionRetryOnStartup: boolean;
   /** `broker_connection_max_retries` (default 100; `null` = forever). */
   brokerConnectionMaxRetries: number | null;
+  /**
+   * `broker_failover_strategy`: how the next node of a failover `brokerUrl`
+   * (`amqp://h1//;amqp://h2//`) is picked after a failure: `round-robin` (default, kombu's
+   * `itertools.cycle`) or `shuffle` (`shufflecycle`); `null` = round-robin, as Celery's `None`.
+   */
+  brokerFailoverStrategy?: 'round-robin' | 'shuffle' | null;
   /** `broker_heartbeat` in seconds for AMQP (0 = off; the URL's `heartbeat=` wins). */
   brokerHeartbeat: number;
   /** `control_exchange` / `event_exchange`. */
@@ -217,12 +223,29 @@ const LEGACY_JSON_LINES: ReadonlySet<CeleryLine> = new Set<CeleryLine>([
   '4.4',
 ]);
 
+/**
+ * Settings as a user writes them: `brokerUrl` may also be a list of failover URLs, as Celery's
+ * `broker_url = ['amqp://h1//', 'amqp://h2//']` (`kombu/connection.py`, `Connection.__init__`
+ * extends `alt` with a non-string hostname); it is kept as the `;`-joined form.
+ */
+export type CeleryConfigInput = Omit<Partial<CeleryConfig>, 'brokerUrl'> & {
+  brokerUrl?: string | readonly string[];
+};
+
 /** Merge user options over the environment over Celery's defaults. */
 export function resolveConfig(
-  options: Partial<CeleryConfig> = {},
+  options: CeleryConfigInput = {},
   env: Readonly<Record<string, string | undefined>> = {},
 ): CeleryConfig {
-  const merged: CeleryConfig = { ...DEFAULT_CONFIG, ...configFromEnv(env), ...options };
+  const { brokerUrl, ...rest } = options;
+  const merged: CeleryConfig = {
+    ...DEFAULT_CONFIG,
+    ...configFromEnv(env),
+    ...rest,
+    ...(brokerUrl === undefined
+      ? {}
+      : { brokerUrl: typeof brokerUrl === 'string' ? brokerUrl : brokerUrl.join(';') }),
+  };
   if (options.jsonDialect === undefined && LEGACY_JSON_LINES.has(merged.celeryLine)) {
     merged.jsonDialect = 'kombu-legacy';
   }

@@ -51,7 +51,10 @@ export function brokerStatusLine(
     case 'reconnecting':
       return {
         level: 'error',
-        msg: connectionErrorLine(s.target, s.reason, s.delayMs, s.attempt, maxRetries),
+        msg:
+          s.failover === true
+            ? failoverLine(s.target, s.reason)
+            : connectionErrorLine(s.target, s.reason, s.delayMs, s.attempt, maxRetries),
       };
     case 'gave-up':
       return { level: 'error', msg: `Unrecoverable error: ${excRepr(s.reason)}` };
@@ -68,4 +71,13 @@ export function connectionErrorLine(
 ): string {
   const when = humanizeSeconds(delayMs / 1000, 'in', ' ');
   return `consumer: Cannot connect to ${target}: ${reason.message}.\nTrying again ${when}... (${String(attempt)}/${maxRetries === null ? 'None' : String(maxRetries)})\n`;
+}
+
+/**
+ * `consumer: Cannot connect to %s: %s.\nWill retry using next failover.\n`: a node of a failover
+ * list failed and the next one is tried at once (`consumer.py`, `ensure_connected._error_handler`
+ * with `conn.alt` and `interval == 0`).
+ */
+export function failoverLine(target: string, reason: Error): string {
+  return `consumer: Cannot connect to ${target}: ${reason.message}.\nWill retry using next failover.\n`;
 }

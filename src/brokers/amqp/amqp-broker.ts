@@ -17,8 +17,9 @@ import {
   type QueueSpec,
 } from '../broker';
 import type { ExchangeOptions, FanoutBroker, FanoutMessage } from '../fanout';
-import { parseBrokerUrl, type AmqpBrokerUrl } from '../url';
+import { parseBrokerUrls, type AmqpBrokerUrl, type BrokerUrl } from '../url';
 import { AmqpConnection } from './connection';
+import { failoverStrategy, type FailoverStrategy, type FailoverStrategyName } from './failover';
 import { AmqpConsumer } from './consumer';
 import { Declarations } from './declarations';
 import { Publisher } from './publisher';
@@ -29,8 +30,13 @@ export { toBrokerError };
 
 /** Options of {@link AmqpBroker}. */
 export interface AmqpBrokerOptions {
-  /** `amqp://…` URL or an already parsed one. */
-  url: string | AmqpBrokerUrl;
+  /**
+   * `amqp://…` URL, a `;`-separated failover list (`amqp://h1//;amqp://h2//`, as Celery writes
+   * `broker_url`), or already parsed URL(s). Every entry must be AMQP.
+   */
+  url: string | AmqpBrokerUrl | readonly (string | AmqpBrokerUrl)[];
+  /** `broker_failover_strategy`: `round-robin` (default), `shuffle`, or a function. */
+  failoverStrategy?: FailoverStrategyName | FailoverStrategy<AmqpBrokerUrl> | null;
   /** Reconnect delays after connection loss (kombu's 2 s, +2 s, ≤ 30 s by default). */
   backoff?: BackoffPolicy;
   /** `broker_connection_retry` (default true): reconnect after a loss. */
@@ -75,8 +81,9 @@ export class AmqpBroker implements Broker, FanoutBroker {
   private readonly warn: (msg: string) => void;
 
   constructor(opts: AmqpBrokerOptions) {
-    const url = typeof opts.url === 'string' ? parseBrokerUrl(opts.url) : opts.url;
-    if (url.transport !== 'amqp') throw new BrokerError(`not an AMQP URL: ${url.scheme}`);
+    const urls = amqpUrls(opts.url);
+    const url = urls[0];
+    if (url === undefined) throw new BrokerError('empty broker URL');
     this.warn =
       opts.warn ??
       ((m) => {
@@ -86,7 +93,7 @@ export class AmqpBroker implements Broker, FanoutBroker {
     this.declarations = new Declarations(model);
     this.publisher = new Publisher(model);
     this.conn = new AmqpConnection(
-      url,
+      urls,
       opts.heartbeat ?? Number(url.query.heartbeat ?? 0),
       opts.connectionName,
       {
@@ -108,7 +115,13 @@ export class AmqpBroker implements Broker, FanoutBroker {
           opts.onError?.(reason);
         },
       },
+      failoverStrategy(opts.failoverStrategy),
     );
+  }
+
+  /** The node in use (or being tried), as Celery prints it: `amqp://guest:**@127.0.0.1:5682//`. */
+  get target(): string {
+    return this.conn.target;
   }
 
   onStatus(listener: BrokerStatusListener): () => void {
@@ -186,4 +199,20 @@ export class AmqpBroker implements Broker, FanoutBroker {
     }
     return c;
   }
+}
+
+/** The failover list of {@link AmqpBrokerOptions.url}; refuses a non-AMQP entry. */
+function amqpUrls(u: AmqpBrokerOptions['url']): AmqpBrokerUrl[] {
+  const list: readonly (string | AmqpBrokerUrl)[] = isUrlList(u) ? u : [u];
+  const all: BrokerUrl[] = list.flatMap((x) => (typeof x === 'string' ? parseBrokerUrls(x) : [x]));
+  const out: AmqpBrokerUrl[] = [];
+  for (const x of all) {
+    if (x.transport !== 'amqp') throw new BrokerError(`not an AMQP URL: ${x.scheme}`);
+    out.push(x);
+  }
+  return out;
+}
+
+function isUrlList(u: AmqpBrokerOptions['url']): u is readonly (string | AmqpBrokerUrl)[] {
+  return Array.isArray(u);
 }

@@ -6,6 +6,7 @@ import type { BackoffPolicy, BrokerStatus, BrokerStatusListener } from '../broke
 import type { AmqpBrokerUrl } from '../url';
 import { ConnectionGaveUpError } from './errors';
 import { toBrokerError } from './errors-map';
+import { FailoverCycle, roundRobin, type FailoverStrategy } from './failover';
 
 /** Reconnect semantics of Celery's settings (`celery/app/defaults.py`). */
 export interface RetrySettings {
@@ -26,29 +27,40 @@ export interface ConnectionHooks {
 
 /**
  * One AMQP connection with kombu's recovery story (`kombu/connection.py`,
- * `Connection.ensure_connection` → `retry_over_time`): after a loss the first reconnect is made at
- * once; each failure waits `backoff(n)` (2 s, +2 s, ≤ 30 s) and is reported as `reconnecting`
+ * `Connection._ensure_connection` → `retry_over_time`): after a loss the first reconnect is made
+ * at once; each failure waits `backoff(n)` (2 s, +2 s, ≤ 30 s) and is reported as `reconnecting`
  * (Celery logs it as `consumer: Cannot connect to …: <reason>.\nTrying again in 2.00 seconds...
  * (1/100)`, `consumer.py`, `_error_handler`); after `max_retries` failures: `gave-up`.
+ *
+ * With a failover list (`amqp://h1//;amqp://h2//`) every failed attempt switches to the strategy's
+ * next node (`maybe_switch_next`) and only a failure that completes a round over all nodes sleeps
+ * (`completes_cycle`); the others are reported with `delayMs: 0, failover: true` (Celery: `Will
+ * retry using next failover.`). `target` is always the node in use or being tried.
  */
 export class AmqpConnection {
   model: ChannelModel | undefined;
   private connecting: Promise<ChannelModel> | undefined;
   private closed = false;
   private readonly listeners = new Set<BrokerStatusListener>();
-  readonly target: string;
+  private readonly nodes: FailoverCycle<AmqpBrokerUrl>;
 
   constructor(
-    private readonly url: AmqpBrokerUrl,
+    urls: AmqpBrokerUrl | readonly AmqpBrokerUrl[],
     private readonly heartbeat: number,
     private readonly connectionName: string | undefined,
     private readonly retry: RetrySettings,
     private readonly hooks: ConnectionHooks,
+    strategy: FailoverStrategy<AmqpBrokerUrl> = roundRobin,
   ) {
     assertCodecPatched((m) => {
       console.warn(m);
     });
-    this.target = amqpTarget(url);
+    this.nodes = new FailoverCycle<AmqpBrokerUrl>(isUrlList(urls) ? urls : [urls], strategy);
+  }
+
+  /** The node in use (or being tried), as `Connection.as_uri()` prints it. */
+  get target(): string {
+    return amqpTarget(this.nodes.current);
   }
 
   onStatus(listener: BrokerStatusListener): () => void {
@@ -66,9 +78,49 @@ export class AmqpConnection {
     return this.closed;
   }
 
-  /** One attempt (concurrent callers share it); resolves with the open connection. */
+  /**
+   * One round (concurrent callers share it): each node of the failover list once, in the
+   * strategy's order, without sleeping (`Connection.connect` tries the next alternate at once);
+   * resolves with the open connection or throws the last node's error.
+   */
   connect(attempt = 1): Promise<ChannelModel> {
     if (this.closed) return Promise.reject(toBrokerError(new Error('broker is closed'), 'connect'));
+    if (this.model) return Promise.resolve(this.model);
+    this.connecting ??= this.round(attempt).finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async round(attempt: number): Promise<ChannelModel> {
+    for (let i = 0; ; i++) {
+      try {
+        return await this.open(attempt);
+      } catch (e) {
+        const reason = e instanceof Error ? e : new Error(String(e));
+        const last = i + 1 >= this.nodes.size;
+        if (!last && !this.closed) this.failover(reason, i + 1);
+        else this.nodes.next();
+        if (last || this.closed) throw reason;
+      }
+    }
+  }
+
+  /** A failed node that does not end a round: report it, then try the next one at once. */
+  private failover(reason: Error, attempt: number): void {
+    this.emit({
+      state: 'reconnecting',
+      target: this.target,
+      attempt,
+      delayMs: 0,
+      reason,
+      failover: true,
+    });
+    this.nodes.next();
+  }
+
+  /** One attempt on the current node (concurrent callers share it). */
+  private attempt(attempt: number): Promise<ChannelModel> {
     if (this.model) return Promise.resolve(this.model);
     this.connecting ??= this.open(attempt).finally(() => {
       this.connecting = undefined;
@@ -77,7 +129,7 @@ export class AmqpConnection {
   }
 
   private async open(attempt: number): Promise<ChannelModel> {
-    const u = this.url;
+    const u = this.nodes.current;
     this.emit({ state: 'connecting', target: this.target, attempt });
     let model: ChannelModel;
     try {
@@ -137,21 +189,33 @@ export class AmqpConnection {
       this.gaveUp(reason, 'broker_connection_retry is disabled');
       return;
     }
-    for (let attempt = 1; !this.closed; attempt++) {
+    // `retry_over_time` + `_ensure_connection.on_error`: `retries` counts failed attempts,
+    // `rounds` the sleeps (the worker's `broker_connection_retry_attempt` in Celery 5.7).
+    let rounds = 0;
+    for (let retries = 0; !this.closed; retries++) {
       try {
-        await this.connect(attempt);
+        await this.attempt(rounds + 1);
         return;
       } catch (e) {
         reason = e instanceof Error ? e : new Error(String(e));
       }
       if (this.isClosed) return;
       const max = this.retry.maxRetries;
-      const delayMs = this.retry.backoff(attempt);
-      if ((max !== null && attempt > max) || delayMs === undefined) {
-        this.gaveUp(reason, `gave up after ${String(attempt)} attempts`);
+      if (max !== null && retries >= max) {
+        this.gaveUp(reason, `gave up after ${String(retries + 1)} attempts`);
         return;
       }
-      this.emit({ state: 'reconnecting', target: this.target, attempt, delayMs, reason });
+      if (!this.nodes.completesCycle(retries)) {
+        this.failover(reason, retries + 1);
+        continue;
+      }
+      const delayMs = this.retry.backoff(++rounds);
+      if (delayMs === undefined) {
+        this.gaveUp(reason, `gave up after ${String(retries + 1)} attempts`);
+        return;
+      }
+      this.emit({ state: 'reconnecting', target: this.target, attempt: rounds, delayMs, reason });
+      this.nodes.next();
       await this.retry.sleep(delayMs);
     }
   }
@@ -177,4 +241,8 @@ export class AmqpConnection {
 /** `Connection.as_uri()` as Celery prints it: `amqp://guest:**@127.0.0.1:5672//`. */
 export function amqpTarget(u: AmqpBrokerUrl): string {
   return `${u.scheme}://${u.username}:**@${u.hostname}:${String(u.port)}/${u.vhost}`;
+}
+
+function isUrlList(u: AmqpBrokerUrl | readonly AmqpBrokerUrl[]): u is readonly AmqpBrokerUrl[] {
+  return Array.isArray(u);
 }

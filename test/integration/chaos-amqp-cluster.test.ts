@@ -1,0 +1,212 @@
+import { createApp, type CeleryApp } from '../../src/app/app';
+import { AmqpBroker } from '../../src/brokers/amqp/amqp-broker';
+import type { BrokerStatus } from '../../src/brokers/broker';
+import { defineTask, type TaskContext } from '../../src/worker/task';
+import { Worker } from '../../src/worker/worker';
+import {
+  LedgerReader,
+  clusterScript,
+  ctl,
+  figures,
+  pySent,
+  quorumQueue,
+  sleep,
+  startPyProducer,
+  startPyWorker,
+  type Ledger,
+  type PyProcess,
+} from '../support/cluster/cluster';
+import { uniq } from '../support/worker/int-helpers';
+
+jest.setTimeout(330_000);
+
+/**
+ * A REAL 3-node RabbitMQ cluster (`scripts/rabbitmq-cluster.sh`: rabbit-c1..c3@localhost on
+ * 127.0.0.1:5681-5683, joined with `rabbitmqctl join_cluster`) with two quorum queues replicated
+ * on all three nodes. Tasks flow both ways through it while the node everyone is connected to
+ * (the first of the failover list) is stopped with `rabbitmqctl stop_app`:
+ *   Python Celery 5.7 client → TS worker (queue `…-ts`),
+ *   Node client → Python Celery 5.7 worker (queue `…-py`).
+ * Every side uses the failover URL list as Celery writes it. Lost must be 0, duplicates only in
+ * the at-least-once window, and the recovery is logged in Celery's words on both workers.
+ */
+const RUN = uniq('cl');
+const TS_Q = `cluster-${RUN}-ts`;
+const PY_Q = `cluster-${RUN}-py`;
+const N = 120;
+const TASK_MS = 25;
+const PACE_MS = 25;
+const NODE1 = 'amqp://guest:**@127.0.0.1:5681//';
+
+let urls: string[] = [];
+let setup: AmqpBroker | undefined;
+let worker: Worker | undefined;
+let app: CeleryApp | undefined;
+let pyWorker: PyProcess | undefined;
+let pyProducer: PyProcess | undefined;
+const ledger = new LedgerReader();
+const tsLog: string[] = [];
+const clientStatus: BrokerStatus[] = [];
+
+const tsRecord = defineTask(
+  'cluster.ts_record',
+  async (_ctx: TaskContext, run: unknown, id: unknown, ms: unknown) => {
+    await ledger.redis.hincrby(`cluster:${String(run)}:started`, String(id), 1);
+    await sleep(Number(ms));
+    await ledger.redis.hincrby(`cluster:${String(run)}:done`, String(id), 1);
+    return id;
+  },
+  { params: ['run', 'id', 'ms'], bind: true, acksLate: true, ignoreResult: true },
+);
+
+beforeAll(async () => {
+  urls = (await clusterScript(['start'])).trim().split(';');
+  expect(urls).toHaveLength(3);
+}, 300_000);
+
+afterAll(async () => {
+  // Everything is stopped even when the test failed half-way; the cluster goes last.
+  await pyProducer?.stop().catch(() => undefined);
+  await pyWorker?.stop().catch(() => undefined);
+  await worker?.shutdown().catch(() => undefined);
+  await app?.close().catch(() => undefined);
+  await setup?.close().catch(() => undefined);
+  await ledger.cleanup(`${RUN}-ts`, `${RUN}-py`).catch(() => undefined);
+  ledger.close();
+  await clusterScript(['stop']);
+}, 120_000);
+
+it('stop the node everyone is connected to while tasks flow both ways: lost 0, recovery logged', async () => {
+  const list = urls.join(';');
+  // Quorum queues, replicated on the three nodes (initial group size = cluster size).
+  setup = new AmqpBroker({ url: list });
+  await setup.declareQueue(quorumQueue(TS_Q));
+  await setup.declareQueue(quorumQueue(PY_Q));
+  const queues = await ctl(1, ['list_queues', '-q', 'name', 'type', 'members']);
+  for (const q of [TS_Q, PY_Q]) {
+    const line = queues.split('\n').find((l) => l.startsWith(`${q}\t`)) ?? '';
+    expect(line).toMatch(/\tquorum\t/);
+    for (const n of [1, 2, 3]) expect(line).toContain(`rabbit-c${String(n)}@localhost`);
+  }
+  await setup.close();
+
+  // TS worker: the failover list; consumes the quorum queue it is given with its arguments.
+  // Prefetch multiplier 0 (no basic.qos): RabbitMQ refuses global QoS on quorum queues (540).
+  worker = new Worker({
+    broker: new AmqpBroker({ url: list, connectionName: `${RUN}-ts-worker` }),
+    backend: null,
+    config: { brokerUrl: list, taskAcksLate: true, workerPrefetchMultiplier: 0 },
+    tasks: [tsRecord],
+    queues: [],
+    concurrency: 4,
+    hostname: `ts-${RUN}@%h`,
+    enableControl: false,
+    logger: { log: (level, msg) => tsLog.push(`[${level}] ${msg}`) },
+  });
+  await worker.start();
+  await worker.addQueue(quorumQueue(TS_Q));
+
+  const py = { brokerUrl: list, tsQueue: TS_Q, pyQueue: PY_Q };
+  pyWorker = await startPyWorker({ ...py, name: `py-${RUN}@%h` });
+
+  // Node client: `broker_url` given as a list (Celery's list form).
+  app = createApp({ brokerUrl: urls, resultBackend: 'disabled', brokerFailoverStrategy: null });
+  const broker = await app.broker();
+  if (!(broker instanceof AmqpBroker)) throw new Error('the app built no AMQP broker');
+  broker.onStatus((s) => clientStatus.push(s));
+  expect(broker.target).toBe(NODE1);
+
+  const tsIds = Array.from({ length: N }, (_, i) => `${RUN}-ts-${String(i)}`);
+  const pyIds = Array.from({ length: N }, (_, i) => `${RUN}-py-${String(i)}`);
+  pyProducer = startPyProducer({
+    ...py,
+    run: `${RUN}-ts`,
+    ids: tsIds,
+    ms: TASK_MS,
+    paceMs: PACE_MS,
+  });
+  let nodeSent = 0;
+  const sendErrors: Error[] = [];
+  const nodeProducer = (async () => {
+    for (const id of pyIds) {
+      const p = app.client.prepare('cluster.py_record', {
+        args: [`${RUN}-py`, id, TASK_MS],
+        taskId: id,
+        queue: PY_Q,
+        ignoreResult: true,
+      });
+      // The quorum queue's declaration (the client's routing would declare a classic one).
+      const item = { ...p.item, target: { ...p.item.target, queue: quorumQueue(PY_Q) } };
+      try {
+        await broker.publishMany([item]);
+        nodeSent++;
+      } catch (e) {
+        sendErrors.push(e as Error);
+      }
+      await sleep(PACE_MS);
+    }
+  })();
+
+  // Stop node 1 once a third went each way.
+  const third = Math.floor(N / 3);
+  const end = Date.now() + 60_000;
+  while ((pySent(pyProducer) < third || nodeSent < third) && Date.now() < end) await sleep(50);
+  const before = { ts: await ledger.read(`${RUN}-ts`), py: await ledger.read(`${RUN}-py`) };
+  await ctl(1, ['stop_app']);
+  const after = { ts: await ledger.read(`${RUN}-ts`), py: await ledger.read(`${RUN}-py`) };
+
+  await nodeProducer;
+  expect(await pyProducer.exited).toBe(0);
+  const final = {
+    ts: await ledger.waitAllDone(`${RUN}-ts`, tsIds, 90_000),
+    py: await ledger.waitAllDone(`${RUN}-py`, pyIds, 90_000),
+  };
+  const ts = figures(tsIds, before.ts, after.ts, final.ts);
+  const pyf = figures(pyIds, before.py, after.py, final.py);
+  const runs = (l: Ledger): number => Object.values(l.started).reduce((a, b) => a + b, 0);
+  console.log(
+    `cluster failover: Python 5.7 → TS worker: ${String(N)} tasks, lost ${String(ts.lost.length)}, ` +
+      `duplicates ${String(ts.duplicates.length)} (window ${String(ts.window.length)}, runs ${String(runs(final.ts))}); ` +
+      `Node → Python 5.7 worker: ${String(N)} tasks, lost ${String(pyf.lost.length)}, ` +
+      `duplicates ${String(pyf.duplicates.length)} (window ${String(pyf.window.length)}, runs ${String(runs(final.py))})`,
+  );
+
+  expect(sendErrors).toEqual([]);
+  expect(nodeSent).toBe(N);
+  expect(pyProducer.log()).toContain(`done ${String(N)}`);
+  expect(ts.lost).toEqual([]);
+  expect(pyf.lost).toEqual([]);
+  // Each task once, outside the at-least-once window.
+  expect(ts.duplicates.filter((id) => !ts.window.includes(id))).toEqual([]);
+  expect(pyf.duplicates.filter((id) => !pyf.window.includes(id))).toEqual([]);
+
+  // The queues outlived their node: led by a surviving member now.
+  const leaders = await ctl(2, ['list_queues', '-q', 'name', 'leader']);
+  for (const q of [TS_Q, PY_Q]) {
+    const line = leaders.split('\n').find((l) => l.startsWith(`${q}\t`)) ?? '';
+    expect(line).toMatch(/rabbit-c[23]@localhost/);
+  }
+
+  // Recovery in Celery's words: the TS worker…
+  const tsText = tsLog.join('\n');
+  expect(tsText).toContain(
+    '[warn] consumer: Connection to broker lost. Trying to re-establish the connection...',
+  );
+  expect(tsText).toMatch(
+    /\[error\] consumer: Cannot connect to amqp:\/\/guest:\*\*@127\.0\.0\.1:5681\/\/: .*ECONNREFUSED.*\.\nWill retry using next failover\./,
+  );
+  expect(tsText).toMatch(/\[info\] Connected to amqp:\/\/guest:\*\*@127\.0\.0\.1:568[23]\/\//);
+  // …the Python 5.7 worker…
+  const pyText = pyWorker.log();
+  expect(pyText).toContain(
+    'consumer: Connection to broker lost. Trying to re-establish the connection...',
+  );
+  expect(pyText).toMatch(
+    /Cannot connect to amqp:\/\/guest:\*\*@127\.0\.0\.1:5681\/\/: .*\.\nWill retry using next failover\./,
+  );
+  expect(pyText).toMatch(/Connected to amqp:\/\/guest:\*\*@127\.0\.0\.1:568[23]\/\//);
+  // …and the Node client's connection went to another node.
+  expect(clientStatus.some((s) => s.state === 'lost' && s.target === NODE1)).toBe(true);
+  expect(clientStatus.at(-1)).toMatchObject({ state: 'connected' });
+  expect(clientStatus.at(-1)?.target).not.toBe(NODE1);
+});
