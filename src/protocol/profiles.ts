@@ -60,6 +60,22 @@ export interface CeleryProfile {
    * `_revoke` returns the set), instead of `tasks a flagged as revoked` (`', '.join`, 5.2.7).
    */
   revokeReplySetRepr: boolean;
+  /**
+   * Quorum queues and native delayed delivery (Celery ≥ 5.5: `task_default_queue_type`,
+   * `worker_detect_quorum_queues`, the `DelayedDelivery` bootstep, `send_task` publishing
+   * countdown/eta to `celery_delayed_27`). Absent: the line has none of it.
+   */
+  nativeDelayedDelivery?: boolean;
+  /**
+   * `calculate_routing_key` strips a delay prefix carried forward by a retry (kombu 5.7); before,
+   * the prefix grows on every delayed retry.
+   */
+  stripDelayPrefix?: boolean;
+  /**
+   * kombu 5.7 `qos_semantics_matches_spec`: per-consumer QoS on RabbitMQ ≥ 4.0 too (global QoS
+   * removed there); kombu 5.5/5.6 apply global QoS on every RabbitMQ ≥ 3.3.
+   */
+  perConsumerQosOnRabbit4?: boolean;
 }
 
 const BASE_KEYS = [
@@ -105,6 +121,9 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: false,
     revokeMarksBackend: true,
     revokeReplySetRepr: true,
+    nativeDelayedDelivery: true,
+    stripDelayPrefix: true,
+    perConsumerQosOnRabbit4: true,
   },
   // 5.3–5.6: values from protocol-fixtures/celery-5.{3,4,5,6} (generated from 5.3.6, 5.4.0, 5.5.3,
   // 5.6.3): the 5.3 stamping headers; aware `date_done` from 5.4.0; `ignore_result: False`,
@@ -133,6 +152,7 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: false,
     revokeMarksBackend: true,
     revokeReplySetRepr: true,
+    nativeDelayedDelivery: true,
   },
   'celery-5.5': {
     name: 'celery-5.5',
@@ -158,6 +178,7 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     redisLegacySentinel: false,
     revokeMarksBackend: false,
     revokeReplySetRepr: true,
+    nativeDelayedDelivery: true,
   },
   'celery-5.4': {
     name: 'celery-5.4',

@@ -17,6 +17,7 @@ import {
   type QueueSpec,
 } from '../broker';
 import type { ExchangeOptions, FanoutBroker, FanoutMessage } from '../fanout';
+import type { TopologyBroker } from '../topology';
 import { parseBrokerUrl, type AmqpBrokerUrl } from '../url';
 import { AmqpConnection } from './connection';
 import { AmqpConsumer } from './consumer';
@@ -61,7 +62,7 @@ const realSleep = (ms: number): Promise<void> =>
  * {@link Declarations} (`maybe_declare`, remembered for re-declaration) and {@link AmqpConsumer}
  * (sessions, void deliveries, re-declare + re-consume).
  */
-export class AmqpBroker implements Broker, FanoutBroker {
+export class AmqpBroker implements Broker, FanoutBroker, TopologyBroker {
   readonly capabilities: BrokerCapabilities = {
     publisherConfirms: true,
     priorityOrder: 'higher-first',
@@ -130,6 +131,14 @@ export class AmqpBroker implements Broker, FanoutBroker {
 
   declareExchange(name: string, type: ExchangeType, opts: ExchangeOptions = {}): Promise<void> {
     return this.declarations.declareExchange(name, type, opts);
+  }
+
+  bindQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
+    return this.declarations.bindQueue(queue, exchange, routingKey);
+  }
+
+  bindExchange(destination: string, source: string, routingKey: string): Promise<void> {
+    return this.declarations.bindExchange(destination, source, routingKey);
   }
 
   /** Declare + bind the queue, then consume it with `no_ack` (kombu `Node.listen`). */
