@@ -74,7 +74,10 @@ interface Inequivalent {
 
 /** RabbitMQ's `rabbit_misc:equivalence_fail` text: `inequivalent arg 'A' for … received X but current is Y`. */
 export function parseInequivalent(text: string): Inequivalent | undefined {
-  const m = /inequivalent arg '([^']+)' for .*?: received (.+?) but current is (.+)$/s.exec(text);
+  // amqplib wraps the reply text: `… with message "PRECONDITION_FAILED - inequivalent …"`.
+  const m = /inequivalent arg '([^']+)' for .*?: received (.+?) but current is (.+?)"?$/s.exec(
+    text,
+  );
   if (!m) return undefined;
   const current = (m[3] ?? '').replace(/^the value (.+) of type '[^']+'$/s, '$1');
   const received = (m[2] ?? '').replace(/^the value (.+) of type '[^']+'$/s, '$1');

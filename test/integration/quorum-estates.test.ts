@@ -92,3 +92,5 @@ function estateSuite(line: CeleryLine): void {
 }
 
 estateSuite('5.7');
+estateSuite('5.6');
+estateSuite('5.5');

@@ -183,6 +183,8 @@ export function startPyQuorumWorker(
       'info',
       '-P',
       'solo',
+      '-c',
+      '2',
     ],
     {
       cwd: PEERS,
@@ -229,4 +231,22 @@ export function startPyQuorumWorker(
       rej(new Error(`python worker exited (${String(code)}): ${out}`));
     });
   });
+}
+
+/** `rabbitmqctl list_consumers -p vhost queue_name prefetch_count` rows for `queue`. */
+export async function consumerPrefetch(vhost: string, queue: string): Promise<number[]> {
+  const out = await run('rabbitmqctl', [
+    'list_consumers',
+    '-q',
+    '--no-table-headers',
+    '-p',
+    vhost,
+    'queue_name',
+    'prefetch_count',
+  ]);
+  return out
+    .split('\n')
+    .map((l) => l.split('\t'))
+    .filter((c) => c[0] === queue)
+    .map((c) => Number(c[1]));
 }
