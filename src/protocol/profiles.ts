@@ -76,6 +76,12 @@ export interface CeleryProfile {
    * removed there); kombu 5.5/5.6 apply global QoS on every RabbitMQ ≥ 3.3.
    */
   perConsumerQosOnRabbit4?: boolean;
+  /**
+   * Control (pidbox) and event queues are declared `exclusive` (Celery 5.7.0 defaults
+   * `control_queue_exclusive` / `event_queue_exclusive` = True, kombu 5.7 `Mailbox`), which
+   * RabbitMQ 4.3 needs for transient queues; non-exclusive before.
+   */
+  exclusiveControlQueues?: boolean;
 }
 
 const BASE_KEYS = [
@@ -124,6 +130,7 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     nativeDelayedDelivery: true,
     stripDelayPrefix: true,
     perConsumerQosOnRabbit4: true,
+    exclusiveControlQueues: true,
   },
   // 5.3–5.6: values from protocol-fixtures/celery-5.{3,4,5,6} (generated from 5.3.6, 5.4.0, 5.5.3,
   // 5.6.3): the 5.3 stamping headers; aware `date_done` from 5.4.0; `ignore_result: False`,

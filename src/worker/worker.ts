@@ -8,7 +8,7 @@ import { PidboxNode } from '../control/pidbox';
 import { LamportClock } from '../events/clock';
 import { EventDispatcher } from '../events/dispatcher';
 import { Heart } from '../events/heartbeat';
-import type { CeleryProfileName } from '../protocol/profiles';
+import { getProfile, type CeleryProfileName } from '../protocol/profiles';
 import { encodeTaskMessage, type TaskInput } from '../protocol/task-message';
 import type { PyValue } from '../serialization/py-values';
 import { anonNodename, workerNodename } from '../util/hostname';
@@ -286,6 +286,8 @@ export class Worker {
         jsonDialect: this.config.jsonDialect,
         namespace: this.config.controlExchange,
         accept: this.config.acceptContent,
+        queueExclusive:
+          getProfile(profileOf(this.config.celeryLine)).exclusiveControlQueues === true,
         onError: (e) => {
           this.log('warn', `pidbox: ${e.message}`);
         },

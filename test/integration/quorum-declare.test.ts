@@ -1,6 +1,7 @@
 import { createApp } from '../../src/app/app';
 import { InequivalentExchangeError, InequivalentQueueArgumentsError } from '../../src/errors';
 import {
+  queueRows,
   consumerPrefetch,
   createVhost,
   estateConfig,
@@ -108,6 +109,24 @@ describe('quorum declarations and QoS (Celery 5.7 on the same broker)', () => {
       expect(await r.get({ timeout: 30 })).toBe(42);
     } finally {
       await w.shutdown();
+      await app.close();
+    }
+  }, 90_000);
+
+  test('the 5.7 pidbox queue is declared as the Python 5.7 worker declares it (exclusive), beside it', async () => {
+    const app = createApp({ ...estateConfig('5.7', vhost.url, queue), tasks: quorumTasks });
+    const w = app.worker({ queues: [queue], logger: { log: () => undefined } });
+    const py = await startPyQuorumWorker('5.7', vhost.url, queue);
+    try {
+      await w.start();
+      const rows = (await queueRows(vhost.name)).filter((r) => r.name.endsWith('.celery.pidbox'));
+      expect(rows).toHaveLength(2);
+      const [a, b] = rows.map(({ name: _n, ...flags }) => flags);
+      expect(a).toEqual(b);
+      expect(a).toMatchObject({ durable: 'false', auto_delete: 'true', exclusive: 'true' });
+    } finally {
+      await w.shutdown();
+      await py.stop();
       await app.close();
     }
   }, 90_000);

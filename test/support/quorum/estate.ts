@@ -250,3 +250,30 @@ export async function consumerPrefetch(vhost: string, queue: string): Promise<nu
     .filter((c) => c[0] === queue)
     .map((c) => Number(c[1]));
 }
+
+/** `rabbitmqctl list_queues -p vhost name durable auto_delete exclusive arguments`. */
+export async function queueRows(
+  vhost: string,
+): Promise<
+  { name: string; durable: string; auto_delete: string; exclusive: string; arguments: string }[]
+> {
+  const out = await run('rabbitmqctl', [
+    'list_queues',
+    '-q',
+    '--no-table-headers',
+    '-p',
+    vhost,
+    'name',
+    'durable',
+    'auto_delete',
+    'exclusive',
+    'arguments',
+  ]);
+  return out
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const [name = '', durable = '', autoDelete = '', exclusive = '', args = ''] = l.split('\t');
+      return { name, durable, auto_delete: autoDelete, exclusive, arguments: args };
+    });
+}
