@@ -41,7 +41,7 @@ def add(x, y):
 def _where(request):
     di = request.delivery_info or {}
     return {'at': time.time(), 'exchange': di.get('exchange'), 'routing_key': di.get('routing_key'),
-            'retries': request.retries}
+            'retries': request.retries, 'host': request.hostname}
 
 
 @app.task(name='quorum.where', bind=True)

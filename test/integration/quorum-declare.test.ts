@@ -7,6 +7,7 @@ import {
   estateConfig,
   quorumTasks,
   startPyQuorumWorker,
+  type Where,
 } from '../support/quorum/estate';
 
 /**
@@ -130,4 +131,32 @@ describe('quorum declarations and QoS (Celery 5.7 on the same broker)', () => {
       await app.close();
     }
   }, 90_000);
+
+  test('a mixed fleet shares the quorum queue: Python and TS workers both take plain and countdown tasks', async () => {
+    const app = createApp({ ...estateConfig('5.7', vhost.url, queue), tasks: quorumTasks });
+    const w = app.worker({
+      queues: [queue],
+      concurrency: 2,
+      hostname: 'ts-mixed@%h',
+      logger: { log: () => undefined },
+    });
+    const py = await startPyQuorumWorker('5.7', vhost.url, queue);
+    try {
+      await w.start();
+      const sent = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          app.sendTask<Where>('quorum.where', i % 3 === 0 ? { countdown: 2 } : {}),
+        ),
+      );
+      const got = await Promise.all(sent.map((r) => r.get({ timeout: 60 })));
+      const hosts = new Set(got.map((g) => g.host.split('@')[0]?.split('-')[0]));
+      expect(hosts).toEqual(new Set(['ts', 'py']));
+      const delayed = got.filter((_, i) => i % 3 === 0);
+      for (const d of delayed) expect(d.routing_key).toMatch(/^([01]\.){28}quorum-clash$/);
+    } finally {
+      await w.shutdown();
+      await py.stop();
+      await app.close();
+    }
+  }, 120_000);
 });

@@ -87,6 +87,8 @@ export interface Where {
   exchange: string | null;
   routing_key: string | null;
   retries: number;
+  /** The worker's node name. */
+  host: string;
 }
 
 function whereOf(ctx: TaskContext): Record<string, PyValue> {
@@ -95,6 +97,7 @@ function whereOf(ctx: TaskContext): Record<string, PyValue> {
     exchange: ctx.deliveryInfo.exchange,
     routing_key: ctx.deliveryInfo.routing_key,
     retries: ctx.retries,
+    host: ctx.hostname,
   };
 }
 
