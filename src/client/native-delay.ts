@@ -36,8 +36,13 @@ export function nativeDelayTarget(
   const { eta } = timing;
   let countdown = timing.countdown;
   if (!eta && !countdown) return { kind: 'none' };
-  if (detectQuorumQueue(s, transportOf(s.brokerUrl)) === undefined) return { kind: 'none' };
   const q = route.queue;
+  // Routing put the target in `app.amqp.queues` (`Queues.__missing__`) before the check runs.
+  const amqp = transportOf(s.brokerUrl) === 'amqp';
+  const quorum =
+    detectQuorumQueue(s, transportOf(s.brokerUrl)) !== undefined ||
+    (amqp && q.arguments?.['x-queue-type'] === 'quorum');
+  if (!quorum) return { kind: 'none' };
   if (q.exchangeType === 'direct') {
     return {
       kind: 'warn',

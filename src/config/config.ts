@@ -75,6 +75,11 @@ export interface CeleryConfig {
    * queues switches the worker to per-consumer QoS (`celery/worker/consumer/tasks.py`).
    */
   workerDetectQuorumQueues: boolean;
+  /**
+   * `task_create_missing_queue_type` (Celery ≥ 5.6, default `classic`): type of the queues
+   * created for names not in `taskQueues` (`Queues.new_missing`).
+   */
+  taskCreateMissingQueueType: 'classic' | 'quorum';
   /** `broker_native_delayed_delivery_queue_type` (default `quorum`): type of the 28 delay queues. */
   brokerNativeDelayedDeliveryQueueType: 'classic' | 'quorum';
   taskIgnoreResult: boolean;
@@ -182,6 +187,7 @@ export const DEFAULT_CONFIG: CeleryConfig = {
   taskQueues: null,
   taskDefaultQueueType: 'classic',
   workerDetectQuorumQueues: true,
+  taskCreateMissingQueueType: 'classic',
   brokerNativeDelayedDeliveryQueueType: 'quorum',
   taskIgnoreResult: false,
   taskAcksLate: false,

@@ -28,6 +28,8 @@ export interface QueueSettings {
   taskQueues?: readonly QueueDefinition[] | null;
   /** `task_default_queue_type` (absent: `classic`). */
   taskDefaultQueueType?: 'classic' | 'quorum';
+  /** `task_create_missing_queue_type` (absent: `classic`). */
+  taskCreateMissingQueueType?: 'classic' | 'quorum';
 }
 
 /** `Queues._set_max_priority`: only when the queue has none of its own. */
@@ -73,12 +75,15 @@ export function appQueues(s: QueueSettings): RouteQueue[] {
 
 /**
  * `app.amqp.queues[name]`: a defined queue, else the one `Queues.new_missing` creates
- * (`Queue(name, Exchange(name), name)`, direct).
+ * (`Queue(name, Exchange(name), name)`, direct; `x-queue-type` from
+ * `task_create_missing_queue_type`, Celery ≥ 5.6).
  */
 export function lookupQueue(name: string, s: QueueSettings): RouteQueue {
   const found = appQueues(s).find((q) => q.name === name);
   if (found) return found;
-  return withMaxPriority({ name, exchange: name, exchangeType: 'direct', routingKey: name }, s);
+  const q: RouteQueue = { name, exchange: name, exchangeType: 'direct', routingKey: name };
+  if (s.taskCreateMissingQueueType === 'quorum') q.arguments = { 'x-queue-type': 'quorum' };
+  return withMaxPriority(q, s);
 }
 
 /**
