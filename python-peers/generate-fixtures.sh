@@ -18,6 +18,8 @@ for line in $LINES; do
   tmp="$(mktemp -d)"
   "$HERE/.venv-$line/bin/python" "$HERE/fixtures/generate.py" "$tmp" >/dev/null
   "$HERE/.venv-$line/bin/python" "$HERE/capture.py" --pinned "$tmp/captured" >/dev/null
+  # Quorum-queue estates (5.5+; writes nothing on older lines). Needs RabbitMQ, publishes nothing.
+  "$HERE/.venv-$line/bin/python" "$HERE/fixtures/quorum_publish.py" "$tmp/quorum" >/dev/null
   rm -rf "$dir"
   mv "$tmp" "$dir"
   chmod -R a+rX "$dir"

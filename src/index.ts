@@ -10,6 +10,8 @@ export {
   resolveConfig,
   type CeleryConfig,
   type CeleryLine,
+  type QueueArgument,
+  type QueueDefinition,
   type RouteSpec,
   type TaskRoutes,
 } from './config/config';
@@ -121,6 +123,11 @@ export {
   isCeleryError,
   type ErrorCode,
 } from './errors/errors';
+export {
+  PreconditionFailedError,
+  InequivalentQueueArgumentsError,
+  InequivalentExchangeError,
+} from './errors/precondition';
 
 // The wire codec (dumps/loads, task messages, envelopes) lives behind `celery-wire/wire`.
 // pyJsonDumps stays here too: examples print Python-exact values with it.

@@ -183,6 +183,10 @@ export const config: Partial<CeleryConfig> = {
         >,
       }
     : {}),
+  // Quorum-queue estate (issue 9): the same switch python-peers/peer/app.py reads.
+  ...(['1', 'true', 'yes'].includes(process.env.CELERY_QUORUM_QUEUES ?? '')
+    ? { taskDefaultQueueType: 'quorum' as const, taskCreateMissingQueueType: 'quorum' as const }
+    : {}),
 };
 
 export default tasks;

@@ -25,3 +25,17 @@ app.conf.update(
 if os.environ.get('CELERY_BROKER_TRANSPORT_OPTIONS'):
     import json
     app.conf.broker_transport_options = json.loads(os.environ['CELERY_BROKER_TRANSPORT_OPTIONS'])
+
+# Quorum-queue estate (issue 9, conformance transport amqp-quorum): the default queue and every
+# queue created on demand (-Q, send_task(queue=...)) are quorum queues. Celery 5.6+ has
+# task_create_missing_queue_type for the latter; 5.5 gets the same Queues.new_missing here.
+if os.environ.get('CELERY_QUORUM_QUEUES', '') in ('1', 'true', 'yes'):
+    from kombu import Exchange, Queue
+
+    app.conf.task_default_queue_type = 'quorum'
+
+    class _QuorumQueues(app.amqp.queues_cls):
+        def new_missing(self, name):
+            return Queue(name, Exchange(name), name, queue_arguments={'x-queue-type': 'quorum'})
+
+    app.amqp.queues_cls = _QuorumQueues

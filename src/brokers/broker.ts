@@ -80,6 +80,13 @@ export type DeliveryHandler = (delivery: Delivery) => void | Promise<void>;
 export interface ConsumeOptions {
   /** Maximum unacknowledged deliveries in flight (0 = unlimited). Celery: concurrency × 4. */
   prefetch?: number;
+  /**
+   * AMQP `basic.qos` `global` flag (Celery `Tasks.qos_global`): `true` per channel (RabbitMQ
+   * 3.3+ semantics, the default), `false` per consumer (quorum queues refuse global QoS), or
+   * `'by-server-version'`: per consumer on RabbitMQ < 3.3 and ≥ 4.0 from the server properties
+   * (kombu 5.7 `pyamqp.Transport.qos_semantics_matches_spec`). Ignored on Redis.
+   */
+  prefetchGlobal?: boolean | 'by-server-version';
   /** Handler failures and transport errors after `consume()` resolved. */
   onError?: (err: Error) => void;
   /**

@@ -8,6 +8,7 @@ import type { JsonDialect } from '../serialization/python-json';
 import { toTaskInput, type ApplyOptions } from './apply-options';
 import { AsyncResult, type ResultHost, type RevokeOptions } from './async-result';
 import { routeTask, type RoutingSettings } from '../protocol/route';
+import { nativeDelayTarget } from './native-delay';
 
 /** The configuration a client reads (a structural subset of the app's `CeleryConfig`). */
 export interface ClientSettings extends RoutingSettings {
@@ -17,6 +18,8 @@ export interface ClientSettings extends RoutingSettings {
   taskDefaultDeliveryMode: 1 | 2;
   jsonDialect: JsonDialect;
   controlExchange: string;
+  /** Decides whether native delayed delivery applies (AMQP only). */
+  brokerUrl?: string;
 }
 
 /** Process state a client needs, injected: Celery's `app.now()`, `uuid()`, origin and oid. */
@@ -119,14 +122,14 @@ export class CeleryClient implements ResultHost {
       origin: env.origin,
       replyTo: env.oid,
     });
-    return {
-      id,
-      ignoreResult: opts.ignoreResult === true,
-      item: {
-        message,
-        target: { exchange: route.exchange, routingKey: route.routingKey, queue: route.queue },
-      },
-    };
+    // Quorum-queue estates: countdown/eta through the delay exchanges, as `send_task` does.
+    const delay = nativeDelayTarget(route, opts, settings, this.deps.profile, env.now());
+    if (delay.kind === 'warn') console.warn(delay.warning);
+    const target =
+      delay.kind === 'delay'
+        ? delay.target
+        : { exchange: route.exchange, routingKey: route.routingKey, queue: route.queue };
+    return { id, ignoreResult: opts.ignoreResult === true, item: { message, target } };
   }
 
   /**

@@ -1,8 +1,14 @@
 import type { JsonDialect } from './dialect';
-import type { TaskRoutes } from './routes';
+import type { QueueDefinition, TaskRoutes } from './routes';
 
 export type { JsonDialect } from './dialect';
-export type { RouteSpec, RouterFunction, TaskRoutes } from './routes';
+export type {
+  QueueArgument,
+  QueueDefinition,
+  RouteSpec,
+  RouterFunction,
+  TaskRoutes,
+} from './routes';
 
 /** One `beat_schedule` entry, with Celery's keys. */
 export interface BeatScheduleEntrySetting {
@@ -54,6 +60,28 @@ export interface CeleryConfig {
   taskQueueMaxPriority: number | null;
   taskDefaultDeliveryMode: 1 | 2;
   taskRoutes: TaskRoutes | null;
+  /**
+   * `task_queues`: queue definitions with their exchange and arguments (`null`: only the default
+   * queue, as Celery). A queue RabbitMQ already has must be declared with the same arguments.
+   */
+  taskQueues: readonly QueueDefinition[] | null;
+  /**
+   * `task_default_queue_type` (Celery ≥ 5.5): `quorum` declares the default queue with
+   * `x-queue-type: quorum` (`celery/app/amqp.py`, `AMQP.Queues`).
+   */
+  taskDefaultQueueType: 'classic' | 'quorum';
+  /**
+   * `worker_detect_quorum_queues` (Celery ≥ 5.5, default true): a quorum queue among the app's
+   * queues switches the worker to per-consumer QoS (`celery/worker/consumer/tasks.py`).
+   */
+  workerDetectQuorumQueues: boolean;
+  /**
+   * `task_create_missing_queue_type` (Celery ≥ 5.6, default `classic`): type of the queues
+   * created for names not in `taskQueues` (`Queues.new_missing`).
+   */
+  taskCreateMissingQueueType: 'classic' | 'quorum';
+  /** `broker_native_delayed_delivery_queue_type` (default `quorum`): type of the 28 delay queues. */
+  brokerNativeDelayedDeliveryQueueType: 'classic' | 'quorum';
   taskIgnoreResult: boolean;
   taskAcksLate: boolean;
   taskRejectOnWorkerLost: boolean;
@@ -172,6 +200,11 @@ export const DEFAULT_CONFIG: CeleryConfig = {
   taskQueueMaxPriority: null,
   taskDefaultDeliveryMode: 2,
   taskRoutes: null,
+  taskQueues: null,
+  taskDefaultQueueType: 'classic',
+  workerDetectQuorumQueues: true,
+  taskCreateMissingQueueType: 'classic',
+  brokerNativeDelayedDeliveryQueueType: 'quorum',
   taskIgnoreResult: false,
   taskAcksLate: false,
   taskRejectOnWorkerLost: false,

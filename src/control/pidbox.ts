@@ -29,6 +29,8 @@ export interface PidboxNodeOptions {
   jsonDialect?: JsonDialect;
   onError?: (err: Error) => void;
   log?: (msg: string) => void;
+  /** `control_queue_exclusive` (Celery 5.7.0: true; before: false). */
+  queueExclusive?: boolean;
 }
 
 /** kombu `matcher`: `glob` (fnmatch) and `pcre` (re.search). */
@@ -69,6 +71,7 @@ export class PidboxNode {
         durable: false,
         exchangeDurable: false,
         autoDelete: true,
+        exclusive: this.o.queueExclusive ?? false,
         // `celery/app/defaults.py`: control_queue_expires 10.0 s, control_queue_ttl 300.0 s.
         arguments: { 'x-expires': 10000, 'x-message-ttl': 300000 },
       },

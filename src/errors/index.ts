@@ -1,1 +1,6 @@
 export * from './errors';
+export {
+  InequivalentExchangeError,
+  InequivalentQueueArgumentsError,
+  PreconditionFailedError,
+} from './precondition';

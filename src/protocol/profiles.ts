@@ -117,6 +117,28 @@ export interface CeleryProfile {
    * in one of `:_-.`). Absent before 5.3; 5.3–5.6 always join with `_` (not reproduced: off).
    */
   redisBackendLinePrefixes: boolean;
+  /**
+   * Quorum queues and native delayed delivery (Celery ≥ 5.5: `task_default_queue_type`,
+   * `worker_detect_quorum_queues`, the `DelayedDelivery` bootstep, `send_task` publishing
+   * countdown/eta to `celery_delayed_27`). Absent: the line has none of it.
+   */
+  nativeDelayedDelivery?: boolean;
+  /**
+   * `calculate_routing_key` strips a delay prefix carried forward by a retry (kombu 5.7); before,
+   * the prefix grows on every delayed retry.
+   */
+  stripDelayPrefix?: boolean;
+  /**
+   * kombu 5.7 `qos_semantics_matches_spec`: per-consumer QoS on RabbitMQ ≥ 4.0 too (global QoS
+   * removed there); kombu 5.5/5.6 apply global QoS on every RabbitMQ ≥ 3.3.
+   */
+  perConsumerQosOnRabbit4?: boolean;
+  /**
+   * Control (pidbox) and event queues are declared `exclusive` (Celery 5.7.0 defaults
+   * `control_queue_exclusive` / `event_queue_exclusive` = True, kombu 5.7 `Mailbox`), which
+   * RabbitMQ 4.3 needs for transient queues; non-exclusive before.
+   */
+  exclusiveControlQueues?: boolean;
 }
 
 const BASE_KEYS = [
@@ -166,6 +188,10 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     authExpiryOnVerify: true,
     sqs: SQS_57,
     redisBackendLinePrefixes: true,
+    nativeDelayedDelivery: true,
+    stripDelayPrefix: true,
+    perConsumerQosOnRabbit4: true,
+    exclusiveControlQueues: true,
   },
   // 5.3–5.6: values from protocol-fixtures/celery-5.{3,4,5,6} (generated from 5.3.6, 5.4.0, 5.5.3,
   // 5.6.3): the 5.3 stamping headers; aware `date_done` from 5.4.0; `ignore_result: False`,
@@ -198,6 +224,7 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     authExpiryOnVerify: false,
     sqs: SQS_52,
     redisBackendLinePrefixes: false,
+    nativeDelayedDelivery: true,
   },
   'celery-5.5': {
     name: 'celery-5.5',
@@ -227,6 +254,7 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     authExpiryOnVerify: false,
     sqs: SQS_52,
     redisBackendLinePrefixes: false,
+    nativeDelayedDelivery: true,
   },
   'celery-5.4': {
     name: 'celery-5.4',

@@ -8,29 +8,15 @@
 import type { RouteSpec, RouterFunction, TaskRoutes } from '../config/routes';
 import { CeleryError } from '../errors/errors';
 import type { PyValue } from '../serialization/py-values';
+import { lookupQueue, type QueueSettings, type RouteQueue } from './queues';
 
 export type { RouteSpec, RouterFunction, TaskRoutes };
 
-/**
- * The queue to declare before publishing, in the broker's `QueueSpec` shape (structurally: the
- * protocol layer does not import the brokers).
- */
-export interface RouteQueue {
-  name: string;
-  exchange: string;
-  exchangeType: 'direct' | 'topic' | 'fanout';
-  routingKey: string;
-  arguments?: Record<string, PyValue>;
-}
+export type { RouteQueue };
 
 /** The settings routing reads (a subset of the app configuration). */
-export interface RoutingSettings {
+export interface RoutingSettings extends QueueSettings {
   taskRoutes: TaskRoutes | null;
-  taskDefaultQueue: string;
-  taskDefaultExchange: string | null;
-  taskDefaultExchangeType: 'direct' | 'topic' | 'fanout';
-  taskDefaultRoutingKey: string | null;
-  taskQueueMaxPriority: number | null;
 }
 
 /** Explicit routing options of one call (win over routes, as `lpmerge(route, options)`). */
@@ -107,22 +93,13 @@ export function lookupRoute(
 }
 
 /**
- * The queue Celery creates for an unknown name (`Queues.new_missing`: `Queue(name,
- * Exchange(name), name)`), or the default queue (`AMQP.Queues`: exchange `task_default_exchange`
- * or the queue name, routing key `task_default_routing_key`), with `x-max-priority` added when
- * `task_queue_max_priority` is set (`Queues._set_max_priority`).
+ * `app.amqp.queues[name]` (see `./queues`): a `task_queues` entry or the default queue with its
+ * exchange, routing key and arguments (`x-queue-type` from `task_default_queue_type`,
+ * `x-max-priority` from `task_queue_max_priority`), else the queue Celery creates for an
+ * unknown name (`Queues.new_missing`: `Queue(name, Exchange(name), name)`).
  */
 export function queueSpec(name: string, s: RoutingSettings): RouteQueue {
-  const isDefault = name === s.taskDefaultQueue;
-  const spec: RouteQueue = {
-    name,
-    exchange: isDefault ? (s.taskDefaultExchange ?? name) : name,
-    exchangeType: isDefault ? s.taskDefaultExchangeType : 'direct',
-    routingKey: isDefault ? (s.taskDefaultRoutingKey ?? name) : name,
-  };
-  if (s.taskQueueMaxPriority !== null)
-    spec.arguments = { 'x-max-priority': s.taskQueueMaxPriority };
-  return spec;
+  return lookupQueue(name, s);
 }
 
 /**

@@ -4,6 +4,8 @@ import { PyTupleView, pyRepr } from '../protocol/repr';
 import type { TaskInput } from '../protocol/task-input';
 import { ALL_HEADER_KEYS } from '../protocol/profiles';
 import { isPyDict, type PyValue } from '../serialization/py-values';
+import { nativeDelayTarget } from '../client/native-delay';
+import { routeTask } from '../protocol/route';
 import { MaxRetriesExceededError, Retry, type RetryOptions } from './exceptions';
 import type { WorkerRequest } from './request';
 
@@ -44,7 +46,12 @@ function str(v: PyValue | undefined): string | null {
  * new eta, everything else kept (behaviour.md §7). Throws the original `exc` or
  * {@link MaxRetriesExceededError} when `max_retries` is exceeded.
  */
-export function planRetry(req: WorkerRequest, opts: RetryOptions, config: CeleryConfig): RetryPlan {
+export function planRetry(
+  req: WorkerRequest,
+  opts: RetryOptions,
+  config: CeleryConfig,
+  now: Date = new Date(),
+): RetryPlan {
   const h = req.decoded.headers;
   const d = req.decoded;
   const retries = (typeof h.retries === 'number' ? h.retries : 0) + 1;
@@ -108,7 +115,13 @@ export function planRetry(req: WorkerRequest, opts: RetryOptions, config: Celery
     profile: `celery-${config.celeryLine}`,
   };
   // Routing: a default-exchange delivery goes back to the queue named by its routing key.
-  const target: PublishTarget = { exchange: di.exchange, routingKey: di.routing_key };
+  let target: PublishTarget = { exchange: di.exchange, routingKey: di.routing_key };
+  // Quorum-queue estates: the retry's countdown goes through the delay exchanges (`send_task`).
+  const explicit = di.exchange === '' && di.routing_key ? { queue: di.routing_key } : {};
+  const route = routeTask(req.name, [...args], { ...kwargs }, explicit, config);
+  const timing = { countdown, eta: opts.eta ?? undefined };
+  const delay = nativeDelayTarget(route, timing, config, `celery-${config.celeryLine}`, now);
+  if (delay.kind === 'delay') target = delay.target;
   return { input, target, when: opts.eta ?? countdown ?? 0 };
 }
 

@@ -1,4 +1,4 @@
-import type { Broker, Consumer, Delivery, QueueSpec } from '../brokers/broker';
+import type { Broker, ConsumeOptions, Consumer, Delivery, QueueSpec } from '../brokers/broker';
 import { contractConsumer, type ContractConsumeOptions } from './delivery';
 import type { WorkerEnv } from './worker-env';
 
@@ -11,6 +11,8 @@ export interface TaskConsumerOptions {
   onReset: (reason: Error) => void;
   /** The prefetch to ask for now (base + one per ETA-held message). */
   prefetch: () => number;
+  /** `Tasks.qos_global` and its log line, decided at each start (see `./qos-mode`). */
+  qos?: () => { prefetchGlobal: NonNullable<ConsumeOptions['prefetchGlobal']>; line?: string };
 }
 
 /**
@@ -21,6 +23,7 @@ export interface TaskConsumerOptions {
  */
 export class TaskConsumer {
   private consumer: Consumer | undefined;
+  private prefetchGlobal: ConsumeOptions['prefetchGlobal'];
 
   constructor(private readonly o: TaskConsumerOptions) {}
 
@@ -31,12 +34,16 @@ export class TaskConsumer {
   /** Declare every queue (`maybe_declare`) and start consuming them. */
   async start(): Promise<void> {
     for (const q of this.state.queues) await this.o.broker.declareQueue(q);
+    const qos = this.o.qos?.();
+    if (qos?.line !== undefined) this.o.env.log('info', qos.line);
+    this.prefetchGlobal = qos?.prefetchGlobal;
     this.consumer = await this.consume(this.state.queues.map((q) => q.name));
   }
 
   private consume(queues: readonly string[]): Promise<Consumer> {
     const opts: ContractConsumeOptions = {
       prefetch: this.o.prefetch(),
+      ...(this.prefetchGlobal === undefined ? {} : { prefetchGlobal: this.prefetchGlobal }),
       onError: (e) => {
         this.o.env.log('error', `consumer: ${e.message}`);
       },

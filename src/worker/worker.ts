@@ -8,7 +8,7 @@ import { PidboxNode } from '../control/pidbox';
 import { LamportClock } from '../events/clock';
 import { EventDispatcher } from '../events/dispatcher';
 import { Heart } from '../events/heartbeat';
-import type { CeleryProfileName } from '../protocol/profiles';
+import { getProfile, type CeleryProfileName } from '../protocol/profiles';
 import { encodeTaskMessage, type TaskInput } from '../protocol/task-message';
 import type { PyValue } from '../serialization/py-values';
 import { anonNodename, workerNodename } from '../util/hostname';
@@ -26,6 +26,9 @@ import { TaskStrategy } from './strategy';
 import { TaskConsumer } from './task-consumer';
 import { TaskRegistry, type TaskDefinition } from './task';
 import { connectWithRetry } from './startup';
+import { setupDelayedDelivery } from './delayed-delivery';
+import { qosMode } from './qos-mode';
+import { queueSpec } from '../protocol/route';
 import type { LogLevel, WorkerEnv, WorkerLogger } from './worker-env';
 import { WorkerState } from './worker-state';
 
@@ -137,12 +140,10 @@ export class Worker {
     this.transport = transport;
     const logger = opts.logger ?? consoleLogger;
     this.logger = logger;
-    const queues: QueueSpec[] = (opts.queues ?? [this.config.taskDefaultQueue]).map((name) => ({
-      name,
-      exchange: name,
-      exchangeType: 'direct',
-      routingKey: name,
-    }));
+    // `app.amqp.queues[name]`: exchange, type and arguments as Celery's worker declares them.
+    const queues: QueueSpec[] = (opts.queues ?? [this.config.taskDefaultQueue]).map((name) =>
+      queueSpec(name, this.config),
+    );
     this.state = new WorkerState(
       this.hostname,
       this.registry,
@@ -196,6 +197,7 @@ export class Worker {
         this.onConsumerReset(reason);
       },
       prefetch: () => this.currentPrefetch(),
+      qos: () => qosMode(this.config, this.state.queues, this.transport),
     });
     this.heart = new Heart(
       this.events,
@@ -278,6 +280,9 @@ export class Worker {
       isStopping: () => this.stopping !== undefined,
     });
     await this.consumer.start();
+    await setupDelayedDelivery(broker, this.config, this.state.queues, (l, m) => {
+      this.log(l, m);
+    });
     if ((this.opts.enableControl ?? true) && isFanoutBroker(broker)) {
       const control = new WorkerControl(this.state, this.actions());
       this.pidbox = new PidboxNode({
@@ -290,6 +295,8 @@ export class Worker {
         jsonDialect: this.config.jsonDialect,
         namespace: this.config.controlExchange,
         accept: this.config.acceptContent,
+        queueExclusive:
+          getProfile(profileOf(this.config.celeryLine)).exclusiveControlQueues === true,
         onError: (e) => {
           this.log('warn', `pidbox: ${e.message}`);
         },

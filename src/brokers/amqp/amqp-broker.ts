@@ -18,6 +18,7 @@ import {
 } from '../broker';
 import type { ExchangeOptions, FanoutBroker, FanoutMessage } from '../fanout';
 import { parseBrokerUrls, type AmqpBrokerUrl, type BrokerUrl } from '../url';
+import type { TopologyBroker } from '../topology';
 import { AmqpConnection } from './connection';
 import { failoverStrategy, type FailoverStrategy, type FailoverStrategyName } from './failover';
 import { AmqpConsumer } from './consumer';
@@ -67,7 +68,7 @@ const realSleep = (ms: number): Promise<void> =>
  * {@link Declarations} (`maybe_declare`, remembered for re-declaration) and {@link AmqpConsumer}
  * (sessions, void deliveries, re-declare + re-consume).
  */
-export class AmqpBroker implements Broker, FanoutBroker {
+export class AmqpBroker implements Broker, FanoutBroker, TopologyBroker {
   readonly capabilities: BrokerCapabilities = {
     publisherConfirms: true,
     priorityOrder: 'higher-first',
@@ -143,6 +144,14 @@ export class AmqpBroker implements Broker, FanoutBroker {
 
   declareExchange(name: string, type: ExchangeType, opts: ExchangeOptions = {}): Promise<void> {
     return this.declarations.declareExchange(name, type, opts);
+  }
+
+  bindQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
+    return this.declarations.bindQueue(queue, exchange, routingKey);
+  }
+
+  bindExchange(destination: string, source: string, routingKey: string): Promise<void> {
+    return this.declarations.bindExchange(destination, source, routingKey);
   }
 
   /** Declare + bind the queue, then consume it with `no_ack` (kombu `Node.listen`). */

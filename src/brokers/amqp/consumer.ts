@@ -16,12 +16,43 @@ export interface ConsumerDeps {
   warn(msg: string): void;
 }
 
+/** A field-table string (amqplib gives `longstr` values as strings or bytes). */
+function text(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  return undefined;
+}
+
+/** `basic.qos` `global` for `mode` on the server `model` is connected to. */
+export function qosGlobal(
+  mode: ConsumeOptions['prefetchGlobal'],
+  serverProperties: Readonly<Record<string, unknown>> | undefined,
+): boolean {
+  if (mode === undefined) return true;
+  if (typeof mode === 'boolean') return mode;
+  // kombu 5.7 `qos_semantics_matches_spec`: the spec's per-consumer meaning holds on RabbitMQ
+  // < 3.3 and again from 4.0 (global QoS removed for classic queues); global is its negation.
+  if (text(serverProperties?.product) !== 'RabbitMQ') return false;
+  const version = text(serverProperties?.version);
+  if (version === undefined || version === '') return false;
+  const [maj = 0, min = 0] = version.split('.').map((x) => parseInt(x, 10) || 0);
+  const matchesSpec = maj < 3 || (maj === 3 && min < 3) || maj >= 4;
+  return !matchesSpec;
+}
+
 /** Pause before re-opening a consumer channel the broker closed while the connection lives. */
 const CHANNEL_RETRY_MS = 1000;
 
+/** The connection's `connection.start` server properties (amqplib keeps them). */
+function serverProps(model: ChannelModel): Readonly<Record<string, unknown>> | undefined {
+  const c = (model as unknown as { connection?: { serverProperties?: Record<string, unknown> } })
+    .connection;
+  return c?.serverProperties;
+}
+
 /**
- * One consumer on its own channel, kombu `Consumer` style: `basic_qos` (global, as Celery's
- * `QoS.update` on RabbitMQ) and one `basic_consume` per queue, each with its consumer tag.
+ * One consumer on its own channel, kombu `Consumer` style: `basic_qos` (global as Celery's
+ * `QoS.update` on RabbitMQ 3.x, per consumer for quorum queues, see {@link qosGlobal}) and one `basic_consume` per queue, each with its consumer tag.
  *
  * Recovery: when its channel closes (connection loss, a broker channel error such as
  * `consumer_timeout`'s 406, or a broker-side `basic.cancel` after which we close the channel so
@@ -38,6 +69,7 @@ export class AmqpConsumer implements Consumer {
   private list: string[];
   private cancelled = false;
   private prefetch: number;
+  private global = true;
   private lock: Promise<void> = Promise.resolve();
   private closeReason: Error | undefined;
   /** A first start that fails is the caller's error, not something to recover from. */
@@ -91,7 +123,8 @@ export class AmqpConsumer implements Consumer {
     this.session = session;
     this.model = model;
     this.tags.clear();
-    if (this.prefetch > 0) await ch.prefetch(this.prefetch, true);
+    this.global = qosGlobal(this.opts.prefetchGlobal, serverProps(model));
+    if (this.prefetch > 0) await ch.prefetch(this.prefetch, this.global);
     for (const queue of this.list) await this.consumeOne(session, queue, number > 1);
     this.started = true;
   }
@@ -175,7 +208,9 @@ export class AmqpConsumer implements Consumer {
 
   async setPrefetch(prefetch: number): Promise<void> {
     this.prefetch = prefetch;
-    await this.session?.channel.prefetch(prefetch, true);
+    // Per-consumer QoS (`global=false`) only reaches consumers started after it: Celery sends
+    // it anyway and logs "Prefetch count is now static" (`celery/worker/consumer/tasks.py`).
+    await this.session?.channel.prefetch(prefetch, this.global);
   }
 
   /** `add_consumer`: one more `basic_consume` on the same channel; held deliveries untouched. */

@@ -1,8 +1,29 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import type { ExchangeType, QueueSpec } from '../broker';
 import type { ExchangeOptions } from '../fanout';
+import {
+  InequivalentExchangeError,
+  InequivalentQueueArgumentsError,
+} from '../../errors/precondition';
 import { toBrokerError } from './errors-map';
 import { toFieldTable } from './properties';
+
+/** A 406 PRECONDITION_FAILED from amqplib: its reply text, else `undefined`. */
+function preconditionText(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code !== 406) return undefined;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** What we declared for a queue, as the typed error reports it. */
+function queueDeclared(spec: QueueSpec): Record<string, unknown> {
+  return {
+    durable: spec.durable ?? true,
+    exclusive: spec.exclusive ?? false,
+    auto_delete: spec.autoDelete ?? false,
+    ...(spec.arguments ?? {}),
+  };
+}
 
 /** The `maybe_declare` cache key of a queue declaration. */
 export function declarationKey(spec: QueueSpec): string {
@@ -64,23 +85,30 @@ export class Declarations {
     if (!force && this.cache.has(key)) return;
     const ch = await this.declChannel();
     const exchange = spec.exchange ?? spec.name;
+    if (exchange !== '') {
+      await this.declareExchange(exchange, spec.exchangeType ?? 'direct', {
+        durable: spec.exchangeDurable ?? true,
+        autoDelete: spec.exchangeAutoDelete ?? false,
+        force,
+      });
+    }
     try {
-      if (exchange !== '') {
-        await ch.assertExchange(exchange, spec.exchangeType ?? 'direct', {
-          durable: spec.exchangeDurable ?? true,
-          autoDelete: spec.exchangeAutoDelete ?? false,
-        });
-      }
       await ch.assertQueue(spec.name, {
         durable: spec.durable ?? true,
         exclusive: spec.exclusive ?? false,
         autoDelete: spec.autoDelete ?? false,
         arguments: toFieldTable(spec.arguments ?? {}, '/arguments'),
       });
-      if (exchange !== '') await ch.bindQueue(spec.name, exchange, spec.routingKey ?? spec.name);
     } catch (e) {
+      const text = preconditionText(e);
+      if (text !== undefined) {
+        throw new InequivalentQueueArgumentsError(spec.name, queueDeclared(spec), text, {
+          cause: e,
+        });
+      }
       throw toBrokerError(e, `declaring queue ${spec.name}`);
     }
+    if (exchange !== '') await this.bindQueue(spec.name, exchange, spec.routingKey ?? spec.name);
     this.cache.add(key);
     // Only a declaration the broker accepted is worth repeating.
     this.specs.set(spec.name, spec);
@@ -90,19 +118,46 @@ export class Declarations {
   async declareExchange(
     name: string,
     type: ExchangeType,
-    opts: ExchangeOptions = {},
+    opts: ExchangeOptions & { force?: boolean } = {},
   ): Promise<void> {
-    const key = `exchange:${name}:${type}:${String(opts.durable)}:${String(opts.autoDelete)}`;
-    if (this.cache.has(key)) return;
+    const durable = opts.durable ?? true;
+    const autoDelete = opts.autoDelete ?? false;
+    const key = `exchange:${name}:${type}:${String(durable)}:${String(autoDelete)}`;
+    if (opts.force !== true && this.cache.has(key)) return;
     const ch = await this.declChannel();
     try {
-      await ch.assertExchange(name, type, {
-        durable: opts.durable ?? true,
-        autoDelete: opts.autoDelete ?? false,
-      });
+      await ch.assertExchange(name, type, { durable, autoDelete });
     } catch (e) {
+      const text = preconditionText(e);
+      if (text !== undefined) {
+        const declared = { type, durable, auto_delete: autoDelete };
+        throw new InequivalentExchangeError(name, declared, text, { cause: e });
+      }
       throw toBrokerError(e, `declaring exchange ${name}`);
     }
     this.cache.add(key);
+  }
+
+  /** kombu `Queue.bind_to` (`queue_bind`). */
+  async bindQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
+    const ch = await this.declChannel();
+    try {
+      await ch.bindQueue(queue, exchange, routingKey);
+    } catch (e) {
+      throw toBrokerError(e, `binding queue ${queue} to ${exchange} (${routingKey})`);
+    }
+  }
+
+  /**
+   * kombu `Exchange.bind_to(source, routing_key)` (`exchange_bind`): messages reaching `source`
+   * with a matching key are routed on to `destination` (RabbitMQ exchange-to-exchange bindings).
+   */
+  async bindExchange(destination: string, source: string, routingKey: string): Promise<void> {
+    const ch = await this.declChannel();
+    try {
+      await ch.bindExchange(destination, source, routingKey);
+    } catch (e) {
+      throw toBrokerError(e, `binding exchange ${destination} to ${source} (${routingKey})`);
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { createApp } from '../../../src/app/app';
 import { TaskFailedError, TaskRevokedError, isCeleryError } from '../../../src/errors/errors';
+import type { CeleryConfig } from '../../../src/config/config';
 import type { PyValue } from '../../../src/serialization/py-values';
 import type { CaseContext, ConformanceCase } from './cases';
 import type { Observation } from './observe';
@@ -9,6 +10,10 @@ export interface Transport {
   name: string;
   brokerUrl: string;
   resultBackend: string;
+  /** Extra settings of this estate (e.g. quorum queues), on both the client and the workers. */
+  config?: Partial<CeleryConfig>;
+  /** Environment both languages' peers read for the same estate (`CELERY_QUORUM_QUEUES`). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -27,6 +32,7 @@ export async function runNodeToPython(
     taskSerializer: ctx.serializer,
     taskProtocol: ctx.protocol,
     acceptContent: ['json', 'msgpack', 'yaml'],
+    ...(t.config ?? {}),
     env: {},
   });
   try {
