@@ -20,6 +20,9 @@ import { WorkerControl, type WorkerActions } from './control-target';
 import { contractBroker } from './delivery';
 import { BoundedEventSender } from './event-sender';
 import { Pool } from './pool';
+import type { PoolControl } from './pool-control';
+import { inlinePoolControl } from './inline-pool-control';
+import { createThreadPool } from './threads/create';
 import type { RevokedSet, WorkerCounters } from './state';
 import { TaskStrategy } from './strategy';
 import { TaskConsumer } from './task-consumer';
@@ -62,6 +65,10 @@ export interface WorkerOptions {
   connectionRetryOnStartup?: boolean;
   /** `broker_connection_max_retries` (default 100; `null` = forever). */
   connectionMaxRetries?: number | null;
+  /** `-P`; default `config.workerPool` (`solo`). `prefork` needs {@link appModule}. */
+  pool?: 'prefork' | 'solo' | 'threads';
+  /** Path of the app module, loaded by each pool thread to find the handlers (`-A`). */
+  appModule?: string;
 }
 
 const consoleLogger: WorkerLogger = {
@@ -175,8 +182,22 @@ export class Worker {
       },
       publish: (input, target) => this.publishTask(input, target),
     };
-    this.pool = new Pool(this.env, (delta) => {
-      this.qos(delta);
+    const threads = createThreadPool(this.registry, this.config, opts, logger);
+    this.pool = new Pool(
+      this.env,
+      (delta) => {
+        this.qos(delta);
+      },
+      threads,
+    );
+    threads?.scaler?.start({
+      qty: () => this.state.reserved.size + this.state.active.size,
+      updatePrefetch: (diff) => {
+        this.qos(diff * this.config.workerPrefetchMultiplier);
+      },
+      log: (l, m) => {
+        logger.log(l === 'debug' ? 'debug' : l === 'info' ? 'info' : 'error', m);
+      },
     });
     this.strategy = new TaskStrategy(this.env, this.pool);
     this.consumer = new TaskConsumer({
@@ -268,6 +289,7 @@ export class Worker {
       },
       isStopping: () => this.stopping !== undefined,
     });
+    await this.pool.threads?.start();
     await this.consumer.start();
     if ((this.opts.enableControl ?? true) && isFanoutBroker(broker)) {
       const control = new WorkerControl(this.state, this.actions());
@@ -321,6 +343,14 @@ export class Worker {
     };
   }
 
+  /** The pool as remote control sees it (`pool_grow`, `pool_shrink`, `autoscale`, `stats.pool`). */
+  get poolControl(): PoolControl {
+    return (this.poolControlCache ??=
+      this.pool.threads ?? inlinePoolControl(this.state.concurrency));
+  }
+
+  private poolControlCache: PoolControl | undefined;
+
   /** Seconds since start (`stats.uptime`). */
   uptime(): number {
     return Math.round(((this.opts.now ?? Date.now)() - this.state.startedAt) / 1000);
@@ -369,6 +399,7 @@ export class Worker {
     await this.consumer.cancel().catch((e: unknown) => {
       this.log('error', `restoring unacked messages: ${String(e)}`);
     });
+    await this.pool.threads?.close();
     if (this.events.enabled) await this.heart.stop();
     this.unsubscribeStatus?.();
     await this.opts.broker.close().catch(() => undefined);
