@@ -63,21 +63,23 @@ function packRetry(o: RetryOptions): PackedRetryOptions {
  */
 function softSignal(abort: AbortController): AbortSignal {
   const signal = abort.signal;
-  const fire = (): void => {
-    if (!signal.aborted) abort.abort(new SoftTimeLimitExceeded());
+  const base = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get;
+  const baseAborted = (): boolean => base?.call(signal) === true;
+  const check = (): void => {
+    if (Atomics.load(softFlag, 0) !== 0 && !baseAborted()) {
+      abort.abort(new SoftTimeLimitExceeded());
+    }
   };
   Object.defineProperty(signal, 'aborted', {
     get: () => {
-      if (Atomics.load(softFlag, 0) !== 0) fire();
-      return Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get?.call(
-        signal,
-      ) as boolean;
+      check();
+      return baseAborted();
     },
   });
   const orig = signal.throwIfAborted.bind(signal);
   Object.defineProperty(signal, 'throwIfAborted', {
     value: () => {
-      if (Atomics.load(softFlag, 0) !== 0) fire();
+      check();
       orig();
     },
   });

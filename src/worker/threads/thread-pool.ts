@@ -154,7 +154,11 @@ export class ThreadPool implements TaskExecutor, PoolControl {
     this.jobs.delete(job.id);
     const i = this.queue.indexOf(job);
     if (i >= 0) this.queue.splice(i, 1);
-    job.reject(reason);
+    // Later than the tracer's own outcome (TIMEOUT, `stopped`), which must win the race: a
+    // terminate is REVOKED, not a FAILURE with the abort reason.
+    setImmediate(() => {
+      job.reject(reason);
+    });
     if (slot) {
       slot.job = null;
       slot.retiring = true;

@@ -36,6 +36,7 @@ export class ThreadSlot {
   /** We called terminate(): the exit is ours, not a crash. */
   killed = false;
   private lastError: Error | null = null;
+  private readonly id: number;
 
   constructor(
     appPath: string,
@@ -45,6 +46,7 @@ export class ThreadSlot {
     const { file, execArgv } = entry();
     const data: ThreadData = { appPath, softFlag: this.softFlag.buffer };
     this.worker = new NodeWorker(file, { workerData: data, execArgv });
+    this.id = this.worker.threadId;
     this.worker.on('message', (m: FromThread) => {
       if (m.t === 'ready') this.ready = true;
       onMessage(this, m);
@@ -57,8 +59,9 @@ export class ThreadSlot {
     });
   }
 
+  /** The thread's id (kept: `Worker.threadId` reads -1 once it exited). */
   get threadId(): number {
-    return this.worker.threadId;
+    return this.id;
   }
 
   send(m: ToThread): void {
