@@ -86,6 +86,11 @@ elif scenario == 'ping':
     out['ping'] = pong
     out['running_after_ping'] = not r.ready()
     out['spin'] = outcome(r)
+elif scenario == 'adds':
+    out['sums'] = [call('pool.add', i, i).get(timeout=30) for i in range(4)]
+elif scenario == 'lifetime':
+    # Each thread runs 2 tasks (--max-tasks-per-child 2): 6 tasks see at least 3 thread ids.
+    out['threads'] = sorted({call('pool.spin', 10).get(timeout=30) for _ in range(6)})
 elif scenario == 'revoke':
     r = call('pool.forever')
     for _ in range(100):
@@ -94,8 +99,9 @@ elif scenario == 'revoke':
             break
         time.sleep(0.1)
     t0 = time.monotonic()
-    app.control.revoke(r.id, terminate=True)
+    out['revoke_reply'] = app.control.revoke(r.id, terminate=True, reply=True, destination=[node], timeout=3)
     out['revoked'] = outcome(r, timeout=15)
     out['kill_latency_ms'] = round((time.monotonic() - t0) * 1000)
+    out['revoked_state'] = app.AsyncResult(r.id).state
     out['after'] = outcome(call('pool.add', 20, 22))
 print(json.dumps(out))
