@@ -78,7 +78,9 @@ describe.each([
     expect(r.after).toEqual({ ok: '2' });
     expect(r.failed_events.hard).toBe('TimeLimitExceeded(1)');
     expect(r.failed_events.soft).toBe('SoftTimeLimitExceeded()');
-    expect(r.failed_events.exit).toMatch(/^WorkerLostError\('Worker exited prematurely: exitcode 3/);
+    expect(r.failed_events.exit).toMatch(
+      /^WorkerLostError\('Worker exited prematurely: exitcode 3/,
+    );
     expect(r.failed_events.fail).toBe("ValueError('bad')");
   });
 

@@ -63,8 +63,10 @@ function packRetry(o: RetryOptions): PackedRetryOptions {
  */
 function softSignal(abort: AbortController): AbortSignal {
   const signal = abort.signal;
-  const base = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get;
-  const baseAborted = (): boolean => base?.call(signal) === true;
+  // The prototype's own getter, read before the instance property below shadows it.
+  const desc = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted');
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the signal as this
+  const baseAborted = (): boolean => Reflect.apply(desc?.get ?? (() => false), signal, []) === true;
   const check = (): void => {
     if (Atomics.load(softFlag, 0) !== 0 && !baseAborted()) {
       abort.abort(new SoftTimeLimitExceeded());
