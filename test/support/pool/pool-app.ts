@@ -26,6 +26,12 @@ export const tasks = [
     spinFor(ms);
     return threadId;
   }),
+  /** A fixed amount of CPU work (for the CPU-bound rate in docs/pool.md). */
+  defineTask('pool.work', (n: number) => {
+    let x = 0;
+    for (let i = 0; i < n; i++) x = (x * 31 + i) % 1000003;
+    return x;
+  }),
   /** `while (true) {}`: only a terminated thread stops it. */
   defineTask('pool.forever', () => {
     for (;;) {

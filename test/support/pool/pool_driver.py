@@ -86,6 +86,23 @@ elif scenario == 'ping':
     out['ping'] = pong
     out['running_after_ping'] = not r.ready()
     out['spin'] = outcome(r)
+elif scenario == 'bench':
+    # Not a test: the numbers of docs/pool.md. CPU-bound rate, and the hard-limit kill latency.
+    n, work = 40, int(sys.argv[6]) if len(sys.argv) > 6 else 20_000_000
+    call('pool.work', 1000).get(timeout=60)
+    t0 = time.monotonic()
+    rs = [call('pool.work', work) for _ in range(n)]
+    for r in rs:
+        r.get(timeout=600)
+    out['cpu_tasks_per_s'] = round(n / (time.monotonic() - t0), 2)
+    if len(sys.argv) > 7:
+        lat = []
+        for _ in range(3):
+            t0 = time.monotonic()
+            r = call('pool.forever', time_limit=1)
+            outcome(r)
+            lat.append(round((time.monotonic() - t0) * 1000))
+        out['hard_limit_1s_done_ms'] = lat
 elif scenario == 'adds':
     out['sums'] = [call('pool.add', i, i).get(timeout=30) for i in range(4)]
 elif scenario == 'lifetime':
