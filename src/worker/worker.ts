@@ -21,7 +21,6 @@ import { contractBroker } from './delivery';
 import { BoundedEventSender } from './event-sender';
 import { Pool } from './pool';
 import type { PoolControl } from './pool-control';
-import { inlinePoolControl } from './inline-pool-control';
 import { createThreadPool } from './threads/create';
 import type { RevokedSet, WorkerCounters } from './state';
 import { TaskStrategy } from './strategy';
@@ -343,13 +342,18 @@ export class Worker {
     };
   }
 
-  /** The pool as remote control sees it (`pool_grow`, `pool_shrink`, `autoscale`, `stats.pool`). */
-  get poolControl(): PoolControl {
-    return (this.poolControlCache ??=
-      this.pool.threads ?? inlinePoolControl(this.state.concurrency));
+  /**
+   * What `pool_grow`/`pool_shrink`/`autoscale`/`pool_restart` and `stats.pool` act on: the
+   * thread pool (`-P prefork`); null in-process, where Celery's solo pool has none of them.
+   */
+  get poolControl(): PoolControl | null {
+    return this.pool.threads;
   }
 
-  private poolControlCache: PoolControl | undefined;
+  /** `--autoscale` is on (`state.consumer.controller.autoscaler`). */
+  get autoscaling(): boolean {
+    return this.pool.threads?.scaler != null;
+  }
 
   /** Seconds since start (`stats.uptime`). */
   uptime(): number {

@@ -5,6 +5,7 @@ import { resolveConfig, type CeleryConfig } from '../../src/config/config';
 import type { PyValue } from '../../src/serialization/py-values';
 import { TaskRegistry } from '../../src/worker/task';
 import type { Worker } from '../../src/worker/worker';
+import type { PoolControl } from '../../src/worker/pool-control';
 import { ROOT, python, uniq } from '../support/worker/int-helpers';
 import { tasks } from '../support/pool/pool-app';
 
@@ -42,6 +43,12 @@ function startWorker(queue: string, config: Partial<CeleryConfig>, concurrency: 
   });
 }
 
+function control(w: Worker): PoolControl {
+  const pc = w.poolControl;
+  if (pc === null) throw new Error('a prefork worker has a PoolControl');
+  return pc;
+}
+
 const processes = (s: Record<string, PyValue>): number[] => s.processes as number[];
 
 /**
@@ -55,7 +62,7 @@ describe('thread pool control (Redis, Celery 5.7 producer)', () => {
     const w = startWorker(queue, {}, 2);
     await w.start();
     try {
-      const pc = w.poolControl;
+      const pc = control(w);
       const s0 = pc.stats();
       expect(s0).toMatchObject({
         'max-concurrency': 2,
@@ -87,7 +94,7 @@ describe('thread pool control (Redis, Celery 5.7 producer)', () => {
     const w = startWorker(queue, { workerAutoscaler: { max: 3, min: 1 } }, 3);
     await w.start();
     try {
-      const pc = w.poolControl;
+      const pc = control(w);
       expect(processes(pc.stats())).toHaveLength(1);
       expect(await pc.autoscale(4, 2)).toEqual([4, 2]);
       expect(processes(pc.stats())).toHaveLength(2);
