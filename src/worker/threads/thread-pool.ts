@@ -7,10 +7,10 @@ import { Autoscaler } from './autoscaler';
 import { handleCall } from './main-calls';
 import type { FromThread } from './messages';
 import { ThreadSlot, type ThreadExit } from './thread-slot';
-import { pack, unpack } from './transfer';
+import { unpack } from './transfer';
+import { poolStats, retireReason, runMessage, type Job } from './pool-jobs';
 import { unpackError } from './error-transfer';
 import { WorkerLostError } from './worker-lost';
-import { writeStats } from './write-stats';
 
 /** Options of {@link ThreadPool}. */
 export interface ThreadPoolOptions {
@@ -31,17 +31,6 @@ export interface ThreadPoolOptions {
   log(level: LogLevel, msg: string): void;
 }
 
-/** One task handed to the pool. */
-interface Job {
-  readonly id: number;
-  readonly call: TaskCall;
-  readonly resolve: (v: unknown) => void;
-  readonly reject: (e: unknown) => void;
-  slot: ThreadSlot | null;
-  /** Main-thread errors handed to the thread by token (`ctx.retry`). */
-  readonly tokens: Map<number, unknown>;
-}
-
 /**
  * Celery's prefork pool (`celery/concurrency/prefork.py`, `billiard/pool.py`) on Node worker
  * threads: each thread loads the app module and runs one task at a time, so synchronous CPU
@@ -58,6 +47,8 @@ export class ThreadPool implements TaskExecutor, PoolControl {
   private nextJob = 0;
   private target: number;
   private closing = false;
+  /** Why the app module cannot be loaded in a thread (no respawn after that). */
+  private fatal: string | null = null;
   /** Task names the app module defines (known once the first thread is ready). */
   private names: ReadonlySet<string> | null = null;
   private readonly readyWaiters: (() => void)[] = [];
@@ -101,8 +92,6 @@ export class ThreadPool implements TaskExecutor, PoolControl {
     for (let i = 1; i < this.target; i++) this.spawn();
     await this.untilReady();
   }
-
-  private fatal: string | null = null;
 
   private spawn(): ThreadSlot {
     const slot = new ThreadSlot(
@@ -175,18 +164,8 @@ export class ThreadPool implements TaskExecutor, PoolControl {
       job.slot = slot;
       slot.job = job.id;
       slot.writes++;
-      const ctx = job.call.context;
-      const bind = job.call.req.def.options.bind === true;
-      const info = bind ? stripFunctions(ctx()) : null;
       try {
-        slot.send({
-          t: 'run',
-          job: job.id,
-          name: job.call.req.name,
-          bind,
-          args: pack(job.call.args),
-          info: pack(info),
-        });
+        slot.send(runMessage(job));
       } catch (e) {
         // Arguments structured clone refuses cannot come from a message; fail the task.
         slot.job = null;
@@ -230,15 +209,10 @@ export class ThreadPool implements TaskExecutor, PoolControl {
       if (m.error) job.reject(unpackError(m.error, (t) => job.tokens.get(t)));
       else job.resolve(m.value ? unpack(m.value) : null);
     }
-    const { maxTasksPerChild: maxTasks, maxMemoryPerChild: maxMem } = this.o;
-    if ((maxTasks !== null && slot.tasks >= maxTasks) || (maxMem !== null && m.heapKiB > maxMem)) {
+    const why = retireReason(slot, this.o);
+    if (why !== null) {
       // `maxtasksperchild` / `worker_max_memory_per_child`: replace after the task.
-      if (maxMem !== null && m.heapKiB > maxMem) {
-        this.o.log(
-          'warn',
-          `child thread ${String(slot.threadId)} heap ${String(m.heapKiB)} KiB exceeds the memory limit (${String(maxMem)} KiB); replacing it`,
-        );
-      }
+      if (why !== '') this.o.log('warn', why);
       slot.retiring = true;
       void slot.kill();
       return;
@@ -314,24 +288,8 @@ export class ThreadPool implements TaskExecutor, PoolControl {
   }
 
   stats(): Record<string, PyValue> {
-    const live = this.live();
-    return {
-      implementation: 'celery-wire.worker.threads:ThreadPool',
-      'max-concurrency': this.autoscaler ? this.autoscaler.max : this.o.concurrency,
-      processes: live.map((s) => s.threadId),
-      'max-tasks-per-child': this.o.maxTasksPerChild ?? 'N/A',
-      'put-guarded-by-semaphore': false,
-      timeouts: [...this.o.timeouts],
-      writes: writeStats(
-        live.map((s) => s.writes),
-        live.filter((s) => s.job !== null).length,
-      ),
-    };
-  }
-
-  /** Queued plus running tasks. */
-  get busy(): number {
-    return this.jobs.size;
+    const max = this.autoscaler ? this.autoscaler.max : this.o.concurrency;
+    return poolStats(this.live(), max, this.o);
   }
 
   /** Stop every thread (the worker's shutdown; cold or after the drain). */
@@ -340,12 +298,4 @@ export class ThreadPool implements TaskExecutor, PoolControl {
     this.autoscaler?.stop();
     await Promise.all([...this.slots].map((s) => s.kill()));
   }
-}
-
-function stripFunctions(ctx: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(ctx)) {
-    if (typeof v !== 'function' && k !== 'signal') out[k] = v;
-  }
-  return out;
 }
