@@ -242,12 +242,15 @@ export class ThreadPool implements TaskExecutor, PoolControl {
     this.dispatch();
   }
 
-  /** `pool_grow n`: start n threads; resolves once they are ready. */
-  async grow(n: number): Promise<void> {
+  /**
+   * `pool_grow n`: start n threads. Resolves at once, as billiard's `grow` (the reply to
+   * `celery control pool_grow` must not wait for n app imports); they take jobs once ready.
+   */
+  grow(n: number): Promise<void> {
     this.target += n;
     for (let i = 0; i < n; i++) this.spawn();
     this.onCapacity();
-    await this.untilReady();
+    return Promise.resolve();
   }
 
   /**
