@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CELERY_LINES, resolveConfig, type CeleryConfig, type CeleryLine } from '../config/config';
+import {
+  CELERY_LINES,
+  resolveConfig,
+  type CeleryConfig,
+  type CeleryLine,
+  type WorkerPoolName,
+} from '../config/config';
 import { createApp } from '../app/app';
 import { TaskRegistry, type TaskDefinition } from '../worker/task';
 import type { Worker, WorkerLogger } from '../worker/worker';
@@ -12,6 +18,13 @@ const USAGE = `usage: celery-wire worker --app PATH [options]
   -A, --app PATH            module exporting \`tasks\` (TaskDefinition[]) and optionally \`config\`
   -Q, --queues q1,q2        queues to consume (default: task_default_queue, "celery")
   -c, --concurrency N       tasks running at the same time (default 1)
+  -P, --pool prefork|solo|threads
+                            prefork: task bodies run on N worker threads, each loading the app
+                            (CPU-bound tasks, hard time limits that kill); solo/threads: in the
+                            worker's own thread, async handlers interleaving (default solo)
+      --autoscale MAX,MIN   prefork: grow/shrink the threads with the load
+      --max-tasks-per-child N      prefork: replace a thread after N tasks
+      --max-memory-per-child KIB   prefork: replace a thread whose heap exceeds KIB
   -n, --hostname NAME       node name, %h/%n/%d expanded (default celery@%h)
   -b, --broker URL          broker URL (default $CELERY_BROKER_URL or the app config)
       --backend URL         result backend (default $CELERY_RESULT_BACKEND or the app config)
@@ -43,6 +56,18 @@ interface WorkerArgs {
   control: boolean;
   visibilityTimeout?: number;
   celeryLine?: CeleryLine;
+  pool?: WorkerPoolName;
+  autoscale?: { max: number; min: number };
+  maxTasksPerChild?: number;
+  maxMemoryPerChild?: number;
+}
+
+const POOLS: readonly WorkerPoolName[] = ['prefork', 'solo', 'threads'];
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`);
+  return n;
 }
 
 /** Parse `celery worker`-style options; throws on unknown ones. */
@@ -104,6 +129,31 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerArgs {
         break;
       case '--prefetch-multiplier':
         a.prefetchMultiplier = Number(value());
+        break;
+      case '-P':
+      case '--pool': {
+        const p = value();
+        const known = POOLS.find((x) => x === p);
+        if (known === undefined)
+          throw new Error(`--pool must be one of ${POOLS.join(', ')}, not ${p}`);
+        a.pool = known;
+        break;
+      }
+      case '--autoscale': {
+        // `celery worker --autoscale=10,3` (max,min); a single number is max with min 0.
+        const [mx = '', mn = '0'] = value().split(',');
+        const max = positiveInt('--autoscale max', mx);
+        const min = Number(mn);
+        if (!Number.isInteger(min) || min < 0 || min > max)
+          throw new Error('--autoscale must be MAX,MIN with 0 <= MIN <= MAX');
+        a.autoscale = { max, min };
+        break;
+      }
+      case '--max-tasks-per-child':
+        a.maxTasksPerChild = positiveInt(flag, value());
+        break;
+      case '--max-memory-per-child':
+        a.maxMemoryPerChild = positiveInt(flag, value());
         break;
       case '--without-control':
         a.control = false;
@@ -254,6 +304,14 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
           ? {}
           : { workerPrefetchMultiplier: args.prefetchMultiplier }),
         ...(args.celeryLine === undefined ? {} : { celeryLine: args.celeryLine }),
+        ...(args.pool === undefined ? {} : { workerPool: args.pool }),
+        ...(args.autoscale === undefined ? {} : { workerAutoscaler: args.autoscale }),
+        ...(args.maxTasksPerChild === undefined
+          ? {}
+          : { workerMaxTasksPerChild: args.maxTasksPerChild }),
+        ...(args.maxMemoryPerChild === undefined
+          ? {}
+          : { workerMaxMemoryPerChild: args.maxMemoryPerChild }),
       },
       process.env,
     );
@@ -264,8 +322,11 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
         ? {}
         : { visibilityTimeout: args.visibilityTimeout }),
       ...(args.queues ? { queues: args.queues } : {}),
-      concurrency: args.concurrency,
+      // With --autoscale the worker is sized for its max (`celery worker`: concurrency = max).
+      concurrency: config.workerAutoscaler?.max ?? args.concurrency,
       hostname: args.hostname,
+      // Pool threads load the app module themselves to find the handlers.
+      appModule: resolve(args.app),
       sendEvents: args.events,
       enableControl: args.control,
       logger,

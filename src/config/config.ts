@@ -22,6 +22,9 @@ export interface BeatScheduleEntrySetting {
   relative?: boolean;
 }
 
+/** `-P`: `prefork` (Node worker threads) or in-process (`solo`, `threads`). */
+export type WorkerPoolName = 'prefork' | 'solo' | 'threads';
+
 /** Celery header profile (see `src/protocol/profiles.ts`). */
 export type CeleryLine = '5.7' | '5.6' | '5.5' | '5.4' | '5.3' | '5.2' | '5.1' | '5.0' | '4.4';
 
@@ -147,6 +150,23 @@ export interface CeleryConfig {
   databaseCreateTablesAtSetup?: boolean;
   /** `result_chord_retry_interval`: `celery.chord_unlock`'s retry countdown (default 1.0 s). */
   resultChordRetryInterval?: number;
+  /**
+   * `worker_pool` (`-P`): `prefork` runs task bodies on Node worker threads (docs/pool.md);
+   * `solo` / `threads` run them in the worker's own thread, async handlers interleaving up to
+   * `-c` (the default here, unlike Celery's `prefork`, so existing apps keep their behaviour).
+   */
+  workerPool?: WorkerPoolName;
+  /** `worker_max_tasks_per_child`: a pool thread is replaced after this many tasks. */
+  workerMaxTasksPerChild?: number | null;
+  /** `worker_max_memory_per_child` in KiB: a pool thread whose V8 heap exceeds it is replaced. */
+  workerMaxMemoryPerChild?: number | null;
+  /** `worker_pool_restarts`: allow the `pool_restart` control command (default false). */
+  workerPoolRestarts?: boolean;
+  /**
+   * The `--autoscale max,min` range. (Celery's `worker_autoscaler` names the autoscaler class;
+   * celery-wire has one, built in, so the setting carries its range.)
+   */
+  workerAutoscaler?: Readonly<{ max: number; min: number }> | null;
   /**
    * `broker_transport_options`, kombu's own snake_case keys (`{ master_name: 'mymaster',
    * global_keyprefix: 'pfx:', visibility_timeout: 7200 }`; SQS: `region`, `queue_name_prefix`,

@@ -40,6 +40,8 @@ export interface WorkerActions {
   readonly poolRestarts?: boolean;
   /** `--autoscale` is on. */
   autoscaling?(): boolean;
+  /** `stats()['autoscaler']` (`Autoscaler.info()`), when autoscaling. */
+  autoscalerInfo?(): Record<string, PyValue>;
   /** Prefetch follows a grow/shrink (`consumer._update_prefetch_count`). */
   updatePrefetch?(delta: number): void;
   eventsEnabled(): boolean;
@@ -155,9 +157,7 @@ export class WorkerControl implements ControlTarget {
       pid: process.pid,
       clock: String(this.w.clock.value),
       uptime: this.w.uptime(),
-      ...(this.autoscaling() && this.w.pool
-        ? { autoscaler: this.w.pool.stats().autoscaler ?? null }
-        : {}),
+      ...(this.autoscaling() ? { autoscaler: this.w.autoscalerInfo?.() ?? null } : {}),
       pool: this.w.pool ? this.w.pool.stats() : asyncPoolInfo(this.s.concurrency, process.pid),
       broker: brokerInfo(this.s.config.brokerUrl, {
         credentialProvider: q.brokerCredentialProvider,

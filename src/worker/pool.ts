@@ -6,6 +6,9 @@ import { RateLimiter } from './rate-limit';
 import type { WorkerRequest } from './request';
 import { announceRevoked, maybeRevoked } from './revoke-path';
 import { traceTask, type TraceEnv, type TraceOutcome } from './tracer';
+import type { ThreadPool } from './threads/thread-pool';
+import { onWorkerLost } from './threads/worker-lost-path';
+import type { WorkerLostError } from './threads/worker-lost';
 import type { WorkerEnv } from './worker-env';
 
 interface Running {
@@ -14,6 +17,8 @@ interface Running {
   /** Resolves the run's `stopped` promise (terminate / cold-shutdown abandon). */
   stop: (why: 'terminated' | 'abandoned') => void;
   done: Promise<void>;
+  /** The pool thread running it died (`WorkerLostError`); the run was abandoned for it. */
+  lost?: WorkerLostError;
 }
 
 /**
@@ -40,7 +45,21 @@ export class Pool {
     private readonly env: WorkerEnv,
     /** Raise/lower the prefetch by `delta` (one per ETA-held message). */
     private readonly qos: (delta: number) => void,
+    /** `-P prefork`: the worker threads task bodies run on (`null`: in-process). */
+    readonly threads: ThreadPool | null = null,
   ) {
+    if (threads) {
+      threads.onCapacity = () => {
+        this.pump();
+      };
+      threads.onLost = (call, err) => {
+        const r = this.running.get(call.req.deliveryKey);
+        if (!r) return false;
+        r.lost = err;
+        r.stop('abandoned');
+        return true;
+      };
+    }
     this.traceEnv = {
       backend: env.backend,
       config: env.config,
@@ -54,7 +73,13 @@ export class Pool {
       log: (level, msg) => {
         env.log(level, msg);
       },
+      ...(threads ? { executor: threads } : {}),
     };
+  }
+
+  /** Tasks that may run at once: the threads of the thread pool, else `-c`. */
+  private capacity(): number {
+    return this.threads?.size ?? this.env.state.concurrency;
   }
 
   get activeCount(): number {
@@ -80,6 +105,7 @@ export class Pool {
   /** Rate limit (`Consumer._limit_task`) then the ready line. */
   enqueue(req: WorkerRequest): void {
     this.env.state.reserved.set(req.deliveryKey, req);
+    this.threads?.scaler?.noteReceived();
     this.limiter.submit(req, req.def.options.rateLimit ?? null);
   }
 
@@ -90,7 +116,7 @@ export class Pool {
 
   private pump(): void {
     const state = this.env.state;
-    while (!state.shuttingDown && this.running.size < state.concurrency && this.ready.length > 0) {
+    while (!state.shuttingDown && this.running.size < this.capacity() && this.ready.length > 0) {
       const req = this.ready.shift();
       if (req) this.startRun(req);
     }
@@ -110,7 +136,7 @@ export class Pool {
     const entry: Running = { req, abort, stop, done: Promise.resolve() };
     this.running.set(key, entry);
     state.active.set(key, req);
-    entry.done = this.execute(req, abort, stopped)
+    entry.done = this.execute(req, abort, stopped, entry)
       .catch((e: unknown) => {
         this.env.log('error', `internal error running ${req.name}[${req.id}]: ${String(e)}`);
         return ackRequest(this.env, req);
@@ -127,6 +153,7 @@ export class Pool {
     req: WorkerRequest,
     abort: AbortController,
     stopped: Promise<'terminated' | 'abandoned'>,
+    entry: Running,
   ): Promise<void> {
     const env = this.env;
     if (env.state.revoked.has(req.id) || (req.expires !== null && env.now() > req.expires)) {
@@ -139,7 +166,15 @@ export class Pool {
     // not wait for the broker's reply, so neither do we.
     const earlyAck = acksEarly(req) ? ackRequest(env, req) : Promise.resolve();
     const outcome = await traceTask(req, this.traceEnv, { abort, stopped });
-    if (outcome.kind === 'abandoned') return;
+    if (outcome.kind === 'abandoned') {
+      if (entry.lost) {
+        await earlyAck;
+        const c = env.state.counters;
+        c.total[req.name] = (c.total[req.name] ?? 0) + 1;
+        await onWorkerLost(env, req, entry.lost);
+      }
+      return;
+    }
     const c = env.state.counters;
     c.total[req.name] = (c.total[req.name] ?? 0) + 1;
     await earlyAck;

@@ -33,6 +33,8 @@ export interface TaskOptions {
   defaultRetryDelay?: number;
   /** Emit task events for this task (Celery `send_events`, default true). */
   sendEvents?: boolean;
+  /** Where the body runs: `prefork` (a pool thread) or `solo` (the main thread); docs/pool.md. */
+  pool?: 'prefork' | 'solo' | 'threads';
 }
 
 /** What a running task knows of itself: Celery's `self.request`, camelCased. */

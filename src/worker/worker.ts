@@ -21,6 +21,7 @@ import { contractBroker } from './delivery';
 import { BoundedEventSender } from './event-sender';
 import { Pool } from './pool';
 import type { PoolControl } from './pool-control';
+import { createThreadPool } from './threads/create';
 import type { RevokedSet, WorkerCounters } from './state';
 import { TaskStrategy } from './strategy';
 import { TaskConsumer } from './task-consumer';
@@ -33,14 +34,6 @@ import type { LogLevel, WorkerEnv, WorkerLogger } from './worker-env';
 import { WorkerState } from './worker-state';
 
 export type { WorkerLogger } from './worker-env';
-
-/** The pool answers `pool_grow`/`pool_shrink`/… once it implements {@link PoolControl}. */
-function isPoolControl(p: unknown): p is PoolControl {
-  const c = p as Partial<PoolControl>;
-  return (
-    typeof c.grow === 'function' && typeof c.shrink === 'function' && typeof c.stats === 'function'
-  );
-}
 
 const profileOf = (line: CeleryConfig['celeryLine']): CeleryProfileName => `celery-${line}`;
 
@@ -74,6 +67,10 @@ export interface WorkerOptions {
   connectionRetryOnStartup?: boolean;
   /** `broker_connection_max_retries` (default 100; `null` = forever). */
   connectionMaxRetries?: number | null;
+  /** `-P`; default `config.workerPool` (`solo`). `prefork` needs {@link appModule}. */
+  pool?: 'prefork' | 'solo' | 'threads';
+  /** Path of the app module, loaded by each pool thread to find the handlers (`-A`). */
+  appModule?: string;
 }
 
 const consoleLogger: WorkerLogger = {
@@ -185,8 +182,22 @@ export class Worker {
       },
       publish: (input, target) => this.publishTask(input, target),
     };
-    this.pool = new Pool(this.env, (delta) => {
-      this.qos(delta);
+    const threads = createThreadPool(this.registry, this.config, opts, logger);
+    this.pool = new Pool(
+      this.env,
+      (delta) => {
+        this.qos(delta);
+      },
+      threads,
+    );
+    threads?.scaler?.start({
+      qty: () => this.state.reserved.size + this.state.active.size,
+      updatePrefetch: (diff) => {
+        this.qos(diff * this.config.workerPrefetchMultiplier);
+      },
+      log: (l, m) => {
+        logger.log(l === 'debug' ? 'debug' : l === 'info' ? 'info' : 'error', m);
+      },
     });
     this.strategy = new TaskStrategy(this.env, this.pool);
     this.consumer = new TaskConsumer({
@@ -279,6 +290,7 @@ export class Worker {
       },
       isStopping: () => this.stopping !== undefined,
     });
+    await this.pool.threads?.start();
     await this.consumer.start();
     await setupDelayedDelivery(broker, this.config, this.state.queues, (l, m) => {
       this.log(l, m);
@@ -334,11 +346,27 @@ export class Worker {
       addQueue: (spec) => this.consumer.addQueue(spec),
       cancelQueue: (name) => this.consumer.cancelQueue(name),
       eventsEnabled: () => this.events.enabled,
-      ...(isPoolControl(this.pool) ? { pool: this.pool } : {}),
+      ...(this.pool.threads ? { pool: this.pool.threads } : {}),
+      autoscaling: () => this.autoscaling,
+      autoscalerInfo: () => this.pool.threads?.scaler?.info() ?? {},
+      poolRestarts: this.config.workerPoolRestarts ?? false,
       updatePrefetch: (delta) => {
         this.qos(delta * this.config.workerPrefetchMultiplier);
       },
     };
+  }
+
+  /**
+   * What `pool_grow`/`pool_shrink`/`autoscale`/`pool_restart` and `stats.pool` act on: the
+   * thread pool (`-P prefork`); null in-process, where Celery's solo pool has none of them.
+   */
+  get poolControl(): PoolControl | null {
+    return this.pool.threads;
+  }
+
+  /** `--autoscale` is on (`state.consumer.controller.autoscaler`). */
+  get autoscaling(): boolean {
+    return this.pool.threads?.scaler != null;
   }
 
   /** Seconds since start (`stats.uptime`). */
@@ -389,6 +417,7 @@ export class Worker {
     await this.consumer.cancel().catch((e: unknown) => {
       this.log('error', `restoring unacked messages: ${String(e)}`);
     });
+    await this.pool.threads?.close();
     if (this.events.enabled) await this.heart.stop();
     this.unsubscribeStatus?.();
     await this.opts.broker.close().catch(() => undefined);
