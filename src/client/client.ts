@@ -8,6 +8,7 @@ import type { JsonDialect } from '../serialization/python-json';
 import { toTaskInput, type ApplyOptions } from './apply-options';
 import { AsyncResult, type ResultHost, type RevokeOptions } from './async-result';
 import { routeTask, type RoutingSettings } from '../protocol/route';
+import { PublishBatcher } from './publish-batcher';
 
 /** The configuration a client reads (a structural subset of the app's `CeleryConfig`). */
 export interface ClientSettings extends RoutingSettings {
@@ -74,8 +75,20 @@ export class CeleryClient implements ResultHost {
   private clock = 0;
   /** Virtual transports: queue bindings this client already wrote (kombu `maybe_declare`). */
   private readonly declared = new Set<string>();
+  /** Publishes of one event-loop turn, sent as one batch per exchange. */
+  private readonly batcher: PublishBatcher;
+  /**
+   * Whether the backend reads the stored state when waited on (`readsStoredOnWait`), so that
+   * `sendTask` need not subscribe first; learnt from the first backend it gets.
+   */
+  private lateSubscribe: boolean | undefined;
 
-  constructor(private readonly deps: ClientDeps) {}
+  constructor(private readonly deps: ClientDeps) {
+    this.batcher = new PublishBatcher(
+      () => deps.broker(),
+      (broker, item) => this.withDeclare(broker, item),
+    );
+  }
 
   backend(): Promise<ResultBackend> {
     return this.deps.backend();
@@ -148,13 +161,20 @@ export class CeleryClient implements ResultHost {
 
   /**
    * `send_task`: subscribe for the result first (`backend.on_task_call`) unless the result is
-   * ignored, then publish; resolves once the broker accepted the message.
+   * ignored, then publish; resolves once the broker accepted the message. Calls made in the same
+   * turn (a loop, `Promise.all`) go out as one pipeline ({@link PublishBatcher}). With a backend
+   * that reads the stored state when waited on (Redis: SUBSCRIBE then GET in `waitForResult`) the
+   * subscription is taken by `get()` instead: a result stored before it is still seen, and sends
+   * nobody waits on cost no SUBSCRIBE and no pub/sub traffic.
    */
   async sendTask<R = unknown>(name: string, opts: ApplyOptions = {}): Promise<AsyncResult<R>> {
     const p = this.prepare(name, opts);
-    const broker = await this.deps.broker();
-    if (!p.ignoreResult) await (await this.deps.backend()).onTaskCall(p.id);
-    await broker.publishMany([this.withDeclare(broker, p.item)]);
+    if (!p.ignoreResult && this.lateSubscribe !== true) {
+      const backend = await this.deps.backend();
+      this.lateSubscribe = backend.capabilities.readsStoredOnWait === true;
+      if (!this.lateSubscribe) await backend.onTaskCall(p.id);
+    }
+    await this.batcher.publish(p.item);
     return new AsyncResult<R>(p.id, this, p.ignoreResult);
   }
 
