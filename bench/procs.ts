@@ -28,8 +28,18 @@ function familyOf(pid: number): number[] {
     if (f) parent.set(p, Number(f[1]));
   }
   const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    for (const [p, pp] of parent) if (pp === out[i]) out.push(p);
+  const seen = new Set(out);
+  let frontier = [pid];
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (const [p, pp] of parent) {
+      if (frontier.includes(pp) && !seen.has(p)) {
+        seen.add(p);
+        next.push(p);
+      }
+    }
+    out.push(...next);
+    frontier = next;
   }
   return out;
 }
@@ -72,7 +82,11 @@ export function start(cmd: string, args: readonly string[], env: NodeJS.ProcessE
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const exited = new Promise<void>((r) => {
+    child.once('exit', () => {
+      r();
+    });
+  });
   return {
     child,
     pid: child.pid ?? -1,
@@ -96,8 +110,14 @@ export async function runJson<T>(
 ): Promise<T> {
   const p = start(cmd, args, env);
   let stdout = '';
-  p.child.stdout?.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
-  const code = await new Promise<number | null>((r) => p.child.once('exit', (c) => r(c)));
+  p.child.stdout?.on('data', (b: Buffer) => {
+    stdout += b.toString('utf8');
+  });
+  const code = await new Promise<number | null>((r) => {
+    p.child.once('close', (c) => {
+      r(c);
+    });
+  });
   const last = stdout.trim().split('\n').pop() ?? '';
   if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${String(code)}: ${p.output()}`);
   return JSON.parse(last) as T;
