@@ -17,7 +17,14 @@ export async function environment(redisUrl: string, amqpUrl: string): Promise<st
   const celery = existsSync(peerBin('celery'))
     ? execFileSync(peerBin('celery'), ['--version'], { encoding: 'utf8' }).trim()
     : 'missing';
-  const cnPkg = join(repoRoot, 'bench', 'node_modules', 'celery-node', 'package.json');
+  const cnPkg = join(
+    repoRoot,
+    'bench',
+    'celery-node',
+    'node_modules',
+    'celery-node',
+    'package.json',
+  );
   const cn = existsSync(cnPkg)
     ? (JSON.parse(readFileSync(cnPkg, 'utf8')) as { version: string }).version
     : 'missing';

@@ -11,7 +11,7 @@ interface CeleryNodeClient {
   disconnect(): Promise<void>;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const celery = require('../node_modules/celery-node') as {
+const celery = require('../celery-node/node_modules/celery-node') as {
   createClient(broker: string, backend: string, queue: string): CeleryNodeClient;
 };
 

@@ -7,7 +7,7 @@ interface CeleryNodeWorker {
   start(): Promise<void>;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const celery = require('../node_modules/celery-node') as {
+const celery = require('../celery-node/node_modules/celery-node') as {
   createWorker(broker: string, backend: string, queue: string): CeleryNodeWorker;
 };
 
