@@ -28,10 +28,13 @@ async function main(): Promise<void> {
   for (let i = 0; i < warm; i++) task.applyAsync([i, i]);
   await until(warm);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < n; i++) task.applyAsync([i, i]);
   await until(warm + n);
   const rate = n / ((performance.now() - t0) / 1000);
-  process.stdout.write(`${JSON.stringify({ rate })}\n`);
+  const c = process.cpuUsage(c0);
+  const cpuUs = (c.user + c.system) / n;
+  process.stdout.write(`${JSON.stringify({ rate, cpuUs })}\n`);
   redis.disconnect();
   await client.disconnect().catch(() => undefined);
   process.exit(0);

@@ -37,11 +37,14 @@ async function main(): Promise<void> {
     const warm = 2000;
     await send(0, warm); // connect, declare, JIT
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await send(warm, n);
     while (redis && (await redis.llen(queue)) < warm + n)
       await new Promise((r) => setTimeout(r, 1));
     const rate = n / ((performance.now() - t0) / 1000);
-    process.stdout.write(`${JSON.stringify({ rate })}\n`);
+    const c = process.cpuUsage(c0);
+    const cpuUs = (c.user + c.system) / n;
+    process.stdout.write(`${JSON.stringify({ rate, cpuUs })}\n`);
   } finally {
     await app.close();
     redis?.disconnect();

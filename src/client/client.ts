@@ -67,6 +67,23 @@ function pidboxSink(controlExchange: string): QueueSpec {
 }
 
 /**
+ * Identity of a queue declaration. Routing builds a fresh spec per call, and a JSON key cost more
+ * than the rest of a send; the common spec (no arguments) gets a plain string.
+ */
+function specKey(q: QueueSpec): string {
+  const keys = Object.keys(q);
+  const plain =
+    keys.length <= 4 &&
+    keys.every(
+      (k) => k === 'name' || k === 'exchange' || k === 'exchangeType' || k === 'routingKey',
+    );
+  if (plain) {
+    return `${q.name}\0${q.exchange ?? '\x01'}\0${q.exchangeType ?? '\x01'}\0${q.routingKey ?? '\x01'}`;
+  }
+  return JSON.stringify(q, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+}
+
+/**
  * "Node calls Python": Celery's `send_task`/`apply_async` (`celery/app/base.py`,
  * `Celery.send_task`; `celery/app/amqp.py`, `send_task_message`) and `Control.revoke`.
  */
@@ -150,7 +167,7 @@ export class CeleryClient implements ResultHost {
   private withDeclare(broker: Broker, item: PublishItem): PublishItem {
     const q = item.target.queue;
     if (!q || broker.capabilities.publisherConfirms) return item;
-    const key = JSON.stringify(q, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    const key = specKey(q);
     if (!this.declared.has(key)) {
       this.declared.add(key);
       return item;
