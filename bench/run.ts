@@ -1,3 +1,6 @@
+// celery-wire first: it patches amqplib's field-table codec, which must happen before anything
+// else (env.ts, drain.ts) loads amqplib.
+import '../src/app/app';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';

@@ -27,7 +27,12 @@ async function drains(
   for (const k of kinds) {
     step(`drain ${k} on ${t.brokerUrl.split(':')[0] ?? ''}`);
     const n = k.startsWith('celery-') && k !== 'celery-wire' && k !== 'celery-node';
-    out.set(k, await drain(k, n ? o.pythonTasks : o.tasks, t, redis));
+    try {
+      out.set(k, await drain(k, n ? o.pythonTasks : o.tasks, t, redis));
+    } catch (e) {
+      // One contender failing leaves its cells empty ('—'), not the whole table.
+      process.stderr.write(`bench: ${k} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
   }
   return out;
 }
