@@ -11,7 +11,11 @@ export interface Row {
 }
 
 export const rate = (x: number | undefined): string =>
-  x === undefined || !Number.isFinite(x) ? '—' : `${(x / 1000).toFixed(1)}k/s`;
+  x === undefined || !Number.isFinite(x)
+    ? '—'
+    : x < 1000
+      ? `${String(Math.round(x))}/s`
+      : `${(x / 1000).toFixed(1)}k/s`;
 
 export const num = (x: number | undefined, unit = ''): string =>
   x === undefined || !Number.isFinite(x)
