@@ -57,8 +57,10 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   process.stdout.write(`${text}\n`);
-  mkdirSync(join(repoRoot, 'docs'), { recursive: true });
-  writeFileSync(join(repoRoot, 'docs', only.length === 0 ? 'bench.md' : 'bench-partial.md'), text);
+  // A partial run (one half) goes to the git-ignored .bench/, never over the full table.
+  const dir = join(repoRoot, only.length === 0 ? 'docs' : '.bench');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, only.length === 0 ? 'bench.md' : 'bench-partial.md'), text);
 }
 
 main().catch((e: unknown) => {
