@@ -50,6 +50,11 @@ export interface BackendCapabilities {
   readonly persistent: boolean;
   /** `saveGroup`/`restoreGroup`/`deleteGroup` work (not on RPC / disabled). */
   readonly supportsGroups: boolean;
+  /**
+   * `waitForResult` subscribes and then reads the stored state, so a result stored before the
+   * wait is still seen: the client may skip `onTaskCall` at send time (Redis). Absent: call it.
+   */
+  readonly readsStoredOnWait?: boolean;
 }
 
 /** The header task reporting to a chord (`request.id`, `.group`, `.group_index`, `.chord`). */

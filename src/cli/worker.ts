@@ -12,6 +12,7 @@ import { createApp } from '../app/app';
 import { TaskRegistry, type TaskDefinition } from '../worker/task';
 import type { Worker, WorkerLogger } from '../worker/worker';
 import type { CliIo } from './io';
+import { LineBuffer } from './line-buffer';
 
 const USAGE = `usage: celery-wire worker --app PATH [options]
 
@@ -241,12 +242,17 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 function loggerFor(level: string, io: CliIo): WorkerLogger {
   const min = LEVELS.indexOf(level === 'warning' ? 'warn' : (level as (typeof LEVELS)[number]));
+  const out = new LineBuffer((text) => {
+    io.stdout(text);
+  });
   return {
     log: (lvl, msg) => {
       if (LEVELS.indexOf(lvl) < (min < 0 ? 1 : min)) return;
       const line = `[${new Date().toISOString()}: ${lvl.toUpperCase()}] ${msg}\n`;
-      if (lvl === 'error' || lvl === 'warn') io.stderr(line);
-      else io.stdout(line);
+      if (lvl === 'error' || lvl === 'warn') {
+        out.flush();
+        io.stderr(line);
+      } else out.add(line);
     },
   };
 }

@@ -9,6 +9,7 @@ import { toTaskInput, type ApplyOptions } from './apply-options';
 import { AsyncResult, type ResultHost, type RevokeOptions } from './async-result';
 import { routeTask, type RoutingSettings } from '../protocol/route';
 import { nativeDelayTarget } from './native-delay';
+import { PublishBatcher } from './publish-batcher';
 
 /** The configuration a client reads (a structural subset of the app's `CeleryConfig`). */
 export interface ClientSettings extends RoutingSettings {
@@ -69,6 +70,23 @@ function pidboxSink(controlExchange: string): QueueSpec {
 }
 
 /**
+ * Identity of a queue declaration. Routing builds a fresh spec per call, and a JSON key cost more
+ * than the rest of a send; the common spec (no arguments) gets a plain string.
+ */
+function specKey(q: QueueSpec): string {
+  const keys = Object.keys(q);
+  const plain =
+    keys.length <= 4 &&
+    keys.every(
+      (k) => k === 'name' || k === 'exchange' || k === 'exchangeType' || k === 'routingKey',
+    );
+  if (plain) {
+    return `${q.name}\0${q.exchange ?? '\x01'}\0${q.exchangeType ?? '\x01'}\0${q.routingKey ?? '\x01'}`;
+  }
+  return JSON.stringify(q, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+}
+
+/**
  * "Node calls Python": Celery's `send_task`/`apply_async` (`celery/app/base.py`,
  * `Celery.send_task`; `celery/app/amqp.py`, `send_task_message`) and `Control.revoke`.
  */
@@ -77,8 +95,20 @@ export class CeleryClient implements ResultHost {
   private clock = 0;
   /** Virtual transports: queue bindings this client already wrote (kombu `maybe_declare`). */
   private readonly declared = new Set<string>();
+  /** Publishes of one event-loop turn, sent as one batch per exchange. */
+  private readonly batcher: PublishBatcher;
+  /**
+   * Whether the backend reads the stored state when waited on (`readsStoredOnWait`), so that
+   * `sendTask` need not subscribe first; learnt from the first backend it gets.
+   */
+  private lateSubscribe: boolean | undefined;
 
-  constructor(private readonly deps: ClientDeps) {}
+  constructor(private readonly deps: ClientDeps) {
+    this.batcher = new PublishBatcher(
+      () => deps.broker(),
+      (broker, item) => this.withDeclare(broker, item),
+    );
+  }
 
   backend(): Promise<ResultBackend> {
     return this.deps.backend();
@@ -140,7 +170,7 @@ export class CeleryClient implements ResultHost {
   private withDeclare(broker: Broker, item: PublishItem): PublishItem {
     const q = item.target.queue;
     if (!q || broker.capabilities.publisherConfirms) return item;
-    const key = JSON.stringify(q, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    const key = specKey(q);
     if (!this.declared.has(key)) {
       this.declared.add(key);
       return item;
@@ -151,13 +181,20 @@ export class CeleryClient implements ResultHost {
 
   /**
    * `send_task`: subscribe for the result first (`backend.on_task_call`) unless the result is
-   * ignored, then publish; resolves once the broker accepted the message.
+   * ignored, then publish; resolves once the broker accepted the message. Calls made in the same
+   * turn (a loop, `Promise.all`) go out as one pipeline ({@link PublishBatcher}). With a backend
+   * that reads the stored state when waited on (Redis: SUBSCRIBE then GET in `waitForResult`) the
+   * subscription is taken by `get()` instead: a result stored before it is still seen, and sends
+   * nobody waits on cost no SUBSCRIBE and no pub/sub traffic.
    */
   async sendTask<R = unknown>(name: string, opts: ApplyOptions = {}): Promise<AsyncResult<R>> {
     const p = this.prepare(name, opts);
-    const broker = await this.deps.broker();
-    if (!p.ignoreResult) await (await this.deps.backend()).onTaskCall(p.id);
-    await broker.publishMany([this.withDeclare(broker, p.item)]);
+    if (!p.ignoreResult && this.lateSubscribe !== true) {
+      const backend = await this.deps.backend();
+      this.lateSubscribe = backend.capabilities.readsStoredOnWait === true;
+      if (!this.lateSubscribe) await backend.onTaskCall(p.id);
+    }
+    await this.batcher.publish(p.item);
     return new AsyncResult<R>(p.id, this, p.ignoreResult);
   }
 

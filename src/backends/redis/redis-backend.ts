@@ -84,6 +84,8 @@ export class RedisBackend implements ResultBackend {
     supportsNativeJoin: true,
     persistent: true,
     supportsGroups: true,
+    // `waitForResult`: SUBSCRIBE, then GET (`_maybe_get`-like), so no send-time subscription.
+    readsStoredOnWait: true,
   };
   private readonly client: Redis;
   private readonly consumer: RedisResultConsumer;

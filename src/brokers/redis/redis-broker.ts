@@ -4,6 +4,7 @@ import type { DeliveryInfo, RawMessage } from '../../protocol/raw-message';
 import { decodeRedisEnvelope } from '../../protocol/redis-envelope';
 import type { JsonDialect } from '../../serialization/registry';
 import { systemClock, type Clock } from '../../util/clock';
+import { TickBatch } from '../../util/tick-batch';
 import { uuid4, type UuidFactory } from '../../util/uuid';
 import {
   defaultBackoff,
@@ -99,6 +100,8 @@ export class RedisBroker implements Broker, FanoutBroker {
   readonly keys: RedisKeyspace;
   readonly transportOptions: RedisTransportOptions;
   private readonly status: RedisStatusStream;
+  /** Single publishes (events, replies) of one turn, sent as one pipeline. */
+  private readonly singles = new TickBatch<PublishItem>((items) => this.publishMany(items));
 
   constructor(opts: RedisBrokerOptions) {
     const url = typeof opts.url === 'string' ? parseBrokerUrl(opts.url) : opts.url;
@@ -284,8 +287,12 @@ export class RedisBroker implements Broker, FanoutBroker {
     return lookupQueues(exchange, type, members, routingKey, this.keys.sep);
   }
 
-  async publish(message: RawMessage, target: PublishTarget): Promise<void> {
-    await this.publishMany([{ message, target }]);
+  /**
+   * One message; the publishes of one event-loop turn (a worker's task events, pidbox replies)
+   * go out together in one pipeline, in call order ({@link TickBatch}).
+   */
+  publish(message: RawMessage, target: PublishTarget): Promise<void> {
+    return this.singles.add({ message, target });
   }
 
   /**
