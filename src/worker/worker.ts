@@ -18,6 +18,7 @@ import { brokerStatusLine } from './broker-status-log';
 import { builtinTasks } from './builtins';
 import { WorkerControl, type WorkerActions } from './control-target';
 import { contractBroker } from './delivery';
+import type { WorkerInstrumentation } from './instrumentation';
 import { BoundedEventSender } from './event-sender';
 import { Pool } from './pool';
 import type { RevokedSet, WorkerCounters } from './state';
@@ -62,6 +63,8 @@ export interface WorkerOptions {
   connectionRetryOnStartup?: boolean;
   /** `broker_connection_max_retries` (default 100; `null` = forever). */
   connectionMaxRetries?: number | null;
+  /** Tracing/metrics hooks around each run and on each task event (`src/telemetry`). */
+  instrumentation?: WorkerInstrumentation;
 }
 
 const consoleLogger: WorkerLogger = {
@@ -170,10 +173,12 @@ export class Worker {
         logger.log(level, msg);
       },
       sendEvent: (type, fields, req) => {
+        if (req) opts.instrumentation?.event?.(type, fields, req);
         if (req?.def.options.sendEvents === false) return;
         this.eventSender.send(type, fields);
       },
       publish: (input, target) => this.publishTask(input, target),
+      instrumentation: opts.instrumentation,
     };
     this.pool = new Pool(this.env, (delta) => {
       this.qos(delta);
