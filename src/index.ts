@@ -123,3 +123,10 @@ export {
 } from './telemetry/instrumentation';
 export { otelInstrumentation, type OtelOptions } from './telemetry/otel';
 export type { WorkerInstrumentation } from './worker/instrumentation';
+export {
+  prometheusInstrumentation,
+  type MetricsWorker,
+  type PrometheusInstrumentation,
+  type PrometheusOptions,
+} from './telemetry/prometheus';
+export { serveMetrics, type MetricsServer } from './telemetry/metrics-server';
