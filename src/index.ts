@@ -125,6 +125,7 @@ export { otelInstrumentation, type OtelOptions } from './telemetry/otel';
 export type { WorkerInstrumentation } from './worker/instrumentation';
 export {
   prometheusInstrumentation,
+  type MetricsRegistry,
   type MetricsWorker,
   type PrometheusInstrumentation,
   type PrometheusOptions,

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import type { MetricsRegistry } from './prometheus';
 
 /** A running `/metrics` endpoint. */
 export interface MetricsServer {
@@ -14,7 +14,7 @@ export interface MetricsServer {
  * serves its own (`src/http_server.py`, `/metrics`; host `0.0.0.0` by default there too).
  */
 export async function serveMetrics(
-  registry: Registry,
+  registry: MetricsRegistry,
   port: number,
   host = '0.0.0.0',
 ): Promise<MetricsServer> {

@@ -9,8 +9,12 @@ import { publishAttributes, pyExcStr, runAttributes } from './otel-attributes';
 
 /** Options of {@link otelInstrumentation}, named after `CeleryInstrumentor().instrument(...)`. */
 export interface OtelOptions {
-  /** `tracer_provider`; default the global one (`trace.setGlobalTracerProvider`, NodeSDK). */
-  tracerProvider?: TracerProvider;
+  /**
+   * `tracer_provider` (an `@opentelemetry/api` `TracerProvider`); default the global one
+   * (`trace.setGlobalTracerProvider`, NodeSDK). Typed structurally so that the declarations
+   * do not need the optional peer installed.
+   */
+  tracerProvider?: { getTracer(name: string, version?: string, options?: object): object };
   /**
    * `use_span_links`: the run span links to the publisher's span instead of being its child
    * (a new trace per run).
@@ -65,7 +69,8 @@ export function otelInstrumentation(o: OtelOptions = {}): Instrumentation {
   const api = loadOtelApi();
   if (!api) return {};
   const { trace, context, propagation, SpanKind, SpanStatusCode } = api;
-  const tracer = (o.tracerProvider ?? trace.getTracerProvider()).getTracer('celery-wire', '0.1.0', {
+  const provider = (o.tracerProvider as TracerProvider | undefined) ?? trace.getTracerProvider();
+  const tracer = provider.getTracer('celery-wire', '0.1.0', {
     schemaUrl: 'https://opentelemetry.io/schemas/1.11.0',
   });
   return {

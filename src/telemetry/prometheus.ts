@@ -6,8 +6,11 @@ import { loadPromClient } from './prometheus-api';
 
 /** Options of {@link prometheusInstrumentation}, named after celery-exporter's. */
 export interface PrometheusOptions {
-  /** Registry to register in (default: a new one, so two workers in a process do not clash). */
-  registry?: Registry;
+  /**
+   * A prom-client `Registry` to register in (default: a new one, so two workers in a process do
+   * not clash).
+   */
+  registry?: MetricsRegistry;
   /** `--metric-prefix` (default `celery_`). */
   prefix?: string;
   /** `--buckets` of `celery_task_runtime` (default prometheus_client's `Histogram.DEFAULT_BUCKETS`). */
@@ -23,9 +26,19 @@ export interface MetricsWorker {
   isUp(): boolean;
 }
 
+/**
+ * The part of a prom-client `Registry` that serving needs, typed structurally so that the
+ * declarations do not need the optional peer installed.
+ */
+export interface MetricsRegistry {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
 /** Prometheus metrics of a worker: an {@link Instrumentation} plus its registry. */
 export interface PrometheusInstrumentation extends Instrumentation {
-  readonly registry: Registry;
+  /** The prom-client `Registry` holding the metrics. */
+  readonly registry: MetricsRegistry;
   /** Report `celery_worker_up` / `celery_worker_tasks_active` for this worker. */
   bindWorker(worker: MetricsWorker): void;
 }
@@ -78,7 +91,7 @@ export function exceptionClassName(exception: PyValue | undefined): string {
  */
 export function prometheusInstrumentation(o: PrometheusOptions = {}): PrometheusInstrumentation {
   const prom = loadPromClient();
-  const registry = o.registry ?? new prom.Registry();
+  const registry = (o.registry as Registry | undefined) ?? new prom.Registry();
   const prefix = o.prefix ?? 'celery_';
   const counters = new Map<string, Counter>();
   for (const [type, [name, help]] of Object.entries(COUNTERS)) {
