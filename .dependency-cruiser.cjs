@@ -6,14 +6,15 @@
  *   0  src/config, src/errors, src/util            the bottom: import nothing above
  *   1  src/serialization, src/protocol             the pure wire core
  *   2  src/brokers, src/backends, src/security     transports behind small interfaces; signing
- *   3  src/client, src/worker, src/canvas, src/events, src/control, src/beat, src/eager, src/stubs
+ *   3  src/client, src/worker, src/canvas, src/events, src/control, src/beat, src/eager, src/stubs,
+ *      src/telemetry
  *   4  src/app                                     the only composition root
  *   5  src/cli, src/index.ts, src/wire.ts, src/testing.ts   entry points
  */
 const L0 = '^src/(config|errors|util)/';
 const L1 = '^src/(serialization|protocol)/';
 const L2 = '^src/(brokers|backends|security)/';
-const L3 = '^src/(client|worker|canvas|events|control|beat|eager|stubs)/';
+const L3 = '^src/(client|worker|canvas|events|control|beat|eager|stubs|telemetry)/';
 const L4 = '^src/app/';
 const ENTRY = '^src/(cli/|index\\.ts$|wire\\.ts$|testing\\.ts$)';
 

@@ -132,3 +132,19 @@ export {
 // The wire codec (dumps/loads, task messages, envelopes) lives behind `celery-wire/wire`.
 // pyJsonDumps stays here too: examples print Python-exact values with it.
 export { pyJsonDumps, pyJsonLoads, type JsonDialect } from './serialization/python-json';
+export {
+  composeInstrumentation,
+  type Instrumentation,
+  type PublishScope,
+  type PublishedTask,
+} from './telemetry/instrumentation';
+export { otelInstrumentation, type OtelOptions } from './telemetry/otel';
+export type { WorkerInstrumentation } from './worker/instrumentation';
+export {
+  prometheusInstrumentation,
+  type MetricsRegistry,
+  type MetricsWorker,
+  type PrometheusInstrumentation,
+  type PrometheusOptions,
+} from './telemetry/prometheus';
+export { serveMetrics, type MetricsServer } from './telemetry/metrics-server';

@@ -20,6 +20,8 @@ import { setupAppSecurity, wantsSecurity, type SetupSecurityOptions } from './se
 import { Control } from '../control/control-api';
 import { MailboxClient } from '../control/mailbox-client';
 import { EventReceiver, type EventReceiverOptions } from '../events/receiver';
+import { composeInstrumentation, type Instrumentation } from '../telemetry/instrumentation';
+import { instrumentBroker } from '../telemetry/instrument-broker';
 
 /** Options of {@link CeleryApp.worker}: the worker's own, with the app's config and tasks. */
 export type AppWorkerOptions = Omit<WorkerOptions, 'broker' | 'backend' | 'config' | 'tasks'> & {
@@ -46,6 +48,8 @@ export interface AppOptions extends Omit<Partial<CeleryConfig>, 'brokerUrl'> {
   backend?: ResultBackend;
   /** Tasks of this app (`@app.task`): what eager mode runs in process, by name. */
   tasks?: Iterable<TaskDefinition>;
+  /** Tracing/metrics (`otelInstrumentation()`, `prometheusInstrumentation()`), for clients and workers. */
+  instrumentation?: Instrumentation | readonly Instrumentation[];
 }
 
 /**
@@ -63,9 +67,14 @@ export class CeleryApp {
   private connecting: Promise<Broker> | undefined;
   private closing: Promise<void> | undefined;
   private controlInstance: Control | undefined;
+  private readonly instrumentation: Instrumentation | undefined;
 
   constructor(options: AppOptions = {}) {
-    const { env, oid, origin, now, uuid, broker, backend, tasks, ...settings } = options;
+    const { env, oid, origin, now, uuid, broker, backend, tasks, instrumentation, ...settings } =
+      options;
+    this.instrumentation = Array.isArray(instrumentation)
+      ? composeInstrumentation(instrumentation)
+      : (instrumentation as Instrumentation | undefined);
     this.tasks = new TaskRegistry(tasks ?? []);
     this.config = resolveConfig(settings, env ?? process.env);
     this.oid = oid ?? randomUUID();
@@ -102,7 +111,9 @@ export class CeleryApp {
     this.connecting ??= (async () => {
       this.brokerInstance ??= createBroker(this.config);
       await this.brokerInstance.connect();
-      return this.brokerInstance;
+      return this.instrumentation
+        ? instrumentBroker(this.brokerInstance, this.instrumentation)
+        : this.brokerInstance;
     })().catch((e: unknown) => {
       this.connecting = undefined;
       throw e;
@@ -230,7 +241,8 @@ export class CeleryApp {
       connectionRetryOnStartup: this.config.brokerConnectionRetryOnStartup,
       connectionMaxRetries: this.config.brokerConnectionMaxRetries,
       ...rest,
-      broker,
+      broker: this.instrumentation ? instrumentBroker(broker, this.instrumentation) : broker,
+      ...(this.instrumentation ? { instrumentation: this.instrumentation } : {}),
       backend,
       config: this.config,
       tasks: tasks ?? this.tasks,

@@ -123,6 +123,8 @@ export function createBackend(
     case 'disabled':
       return new DisabledBackend();
     case 'database':
+      if (/^django-db\b/i.test(url.url))
+        return new (databaseModule().DjangoDbBackend)({ ...common, url: url.url });
       return new (databaseModule().DatabaseBackend)({
         ...common,
         url: url.url.includes('://') ? url.url : (config.databaseUrl ?? ''),

@@ -39,8 +39,11 @@ export function parseBackendUrl(url: string | null | undefined): BackendUrl {
     case 'disabled':
       return { kind: 'disabled', url: 'disabled://' };
     // `db+postgresql://…` (`celery/app/backends.py`, `by_url`: `db` → `DatabaseBackend`);
-    // the bare alias `database` takes `database_url` (resolved by the caller).
+    // the bare alias `database` takes `database_url` (resolved by the caller). `django-db`
+    // (django-celery-results): Node reaches Django's database by URL,
+    // `django-db+postgresql://…` / `django-db+mysql://…` (docs/database-backends.md).
     case 'db':
+    case 'django-db':
     case 'database':
       return { kind: 'database', url: text };
     default:

@@ -13,6 +13,9 @@ import { TaskRegistry, type TaskDefinition } from '../worker/task';
 import type { Worker, WorkerLogger } from '../worker/worker';
 import type { CliIo } from './io';
 import { LineBuffer } from './line-buffer';
+import { otelInstrumentation } from '../telemetry/otel';
+import { prometheusInstrumentation } from '../telemetry/prometheus';
+import { serveMetrics, type MetricsServer } from '../telemetry/metrics-server';
 
 const USAGE = `usage: celery-wire worker --app PATH [options]
 
@@ -35,6 +38,8 @@ const USAGE = `usage: celery-wire worker --app PATH [options]
       --without-control     do not consume the pidbox (no remote control)
       --visibility-timeout S Redis transport visibility_timeout in seconds (default 3600)
       --celery-line 4.4…5.7 Celery line whose result format and json dialect to write (default 5.7)
+      --metrics-port N      serve Prometheus metrics (celery-exporter's names) on :N/metrics
+      --metrics-host H      address for --metrics-port (default 0.0.0.0)
   -h, --help                show this help
 
 Signals (as celery worker): SIGTERM warm shutdown (running tasks finish, held messages go back,
@@ -61,6 +66,8 @@ interface WorkerArgs {
   autoscale?: { max: number; min: number };
   maxTasksPerChild?: number;
   maxMemoryPerChild?: number;
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 const POOLS: readonly WorkerPoolName[] = ['prefork', 'solo', 'threads'];
@@ -165,6 +172,12 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerArgs {
         break;
       case '--visibility-timeout':
         a.visibilityTimeout = Number(value());
+        break;
+      case '--metrics-port':
+        a.metricsPort = Number(value());
+        break;
+      case '--metrics-host':
+        a.metricsHost = value();
         break;
       case '--celery-line': {
         const line = value();
@@ -299,6 +312,9 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
     return EX_FAILURE;
   }
   const logger = loggerFor(args.loglevel, io);
+  // Tracing is a no-op until the process registers an OpenTelemetry SDK (docs/observability.md).
+  const metrics = args.metricsPort === undefined ? undefined : prometheusInstrumentation();
+  let metricsServer: MetricsServer | undefined;
   let worker: Worker;
   try {
     const config = resolveConfig(
@@ -322,7 +338,8 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
       process.env,
     );
     // The app is the composition root: it builds the worker's broker and backend.
-    worker = createApp({ ...config, env: {} }).worker({
+    const instrumentation = [otelInstrumentation(), ...(metrics ? [metrics] : [])];
+    worker = createApp({ ...config, env: {}, instrumentation }).worker({
       tasks: app.tasks,
       ...(args.visibilityTimeout === undefined
         ? {}
@@ -370,12 +387,32 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
       await worker.shutdown({ cold: true }).catch(() => undefined);
       return EX_FAILURE;
     }
+    if (metrics && args.metricsPort !== undefined) {
+      const w = worker;
+      metrics.bindWorker({
+        hostname: w.hostname,
+        activeCount: () => w.state.active.size,
+        isUp: () => !w.state.shuttingDown,
+      });
+      try {
+        metricsServer = await serveMetrics(metrics.registry, args.metricsPort, args.metricsHost);
+        const at = `${args.metricsHost ?? '0.0.0.0'}:${String(metricsServer.port)}`;
+        logger.log('info', `metrics: serving http://${at}/metrics`);
+      } catch (e) {
+        // The worker keeps consuming: metrics are an add-on, never a reason to stop.
+        logger.log(
+          'error',
+          `metrics: cannot listen on port ${String(args.metricsPort)}: ${errorText(e)}`,
+        );
+      }
+    }
     void worker
       .whenShutdownRequested()
       .then(() => worker.shutdown().then(resolveDone, resolveDone));
     await done;
     return exitCode;
   } finally {
+    await metricsServer?.close();
     for (const s of signalNames) process.off(s, onSignal);
   }
 }

@@ -165,7 +165,10 @@ export class Pool {
     // `Request.on_accepted`: early ack. kombu sends it as the pool starts the job; the job does
     // not wait for the broker's reply, so neither do we.
     const earlyAck = acksEarly(req) ? ackRequest(env, req) : Promise.resolve();
-    const outcome = await traceTask(req, this.traceEnv, { abort, stopped });
+    const trace = (): Promise<TraceOutcome> => traceTask(req, this.traceEnv, { abort, stopped });
+    const outcome = await (env.instrumentation?.run
+      ? env.instrumentation.run(req, trace)
+      : trace());
     if (outcome.kind === 'abandoned') {
       if (entry.lost) {
         await earlyAck;

@@ -3,6 +3,7 @@ import type { PublishTarget } from '../brokers/broker';
 import type { CeleryConfig } from '../config/config';
 import type { TaskInput } from '../protocol/task-input';
 import type { PyValue } from '../serialization/py-values';
+import type { WorkerInstrumentation } from './instrumentation';
 import type { WorkerRequest } from './request';
 import type { WorkerState } from './worker-state';
 
@@ -27,4 +28,6 @@ export interface WorkerEnv {
   /** A task event; dropped when `req`'s task has `send_events=False`. Never throws. */
   sendEvent(type: string, fields: Record<string, PyValue>, req?: WorkerRequest): void;
   publish(input: TaskInput, target: PublishTarget): Promise<void>;
+  /** Tracing/metrics hooks (`src/telemetry`); absent = none. */
+  readonly instrumentation?: WorkerInstrumentation | undefined;
 }

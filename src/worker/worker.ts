@@ -18,6 +18,7 @@ import { brokerStatusLine } from './broker-status-log';
 import { builtinTasks } from './builtins';
 import { WorkerControl, type WorkerActions } from './control-target';
 import { contractBroker } from './delivery';
+import type { WorkerInstrumentation } from './instrumentation';
 import { BoundedEventSender } from './event-sender';
 import { Pool } from './pool';
 import type { PoolControl } from './pool-control';
@@ -71,6 +72,8 @@ export interface WorkerOptions {
   pool?: 'prefork' | 'solo' | 'threads';
   /** Path of the app module, loaded by each pool thread to find the handlers (`-A`). */
   appModule?: string;
+  /** Tracing/metrics hooks around each run and on each task event (`src/telemetry`). */
+  instrumentation?: WorkerInstrumentation;
 }
 
 const consoleLogger: WorkerLogger = {
@@ -177,10 +180,12 @@ export class Worker {
         logger.log(level, msg);
       },
       sendEvent: (type, fields, req) => {
+        if (req) opts.instrumentation?.event?.(type, fields, req);
         if (req?.def.options.sendEvents === false) return;
         this.eventSender.send(type, fields);
       },
       publish: (input, target) => this.publishTask(input, target),
+      instrumentation: opts.instrumentation,
     };
     const threads = createThreadPool(this.registry, this.config, opts, logger);
     this.pool = new Pool(

@@ -327,3 +327,4 @@ export class DatabaseBackend implements ResultBackend {
     return this.closing;
   }
 }
+export { DjangoDbBackend, type DjangoDbBackendOptions } from './django-backend';
