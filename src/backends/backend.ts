@@ -76,6 +76,8 @@ export interface ChordJoinHooks {
 export interface ChordJoin {
   /** `set_chord_size(group_id, size)`: written right before the last header task is sent. */
   setChordSize(groupId: string, size: number): Promise<void>;
+  /** `add_to_chord(group_id, result)`: one more header member (`INCR .t`, `RedisBackend`). */
+  addToChord?(groupId: string): Promise<void>;
   /**
    * `on_chord_part_return`: record one header result (every completion, success or failure); the
    * completer publishes the body (or fails it) through `hooks`. `result` is already encoded (an

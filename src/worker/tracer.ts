@@ -30,6 +30,8 @@ import {
   type RetryOptions,
 } from './exceptions';
 import type { WorkerRequest } from './request';
+import { callInlineErrbacks, splitErrbacks } from './errbacks';
+import { addToChord, replaceTask } from './replace';
 import { planRetry } from './retry';
 import type { TaskContext } from './task';
 import { formatTraceback } from './traceback';
@@ -110,10 +112,18 @@ async function progressFailure(
   info: ExceptionInfo,
   tb: string | null,
   storeErrors: boolean,
+  exc: unknown = null,
 ): Promise<void> {
   const host = canvasOf(env);
-  const creq = canvasRequestOf(req.decoded);
+  // New-style errbacks this worker has run inline; the rest are published (`_call_task_errbacks`).
+  const split = splitErrbacks(req.decoded.embed.errbacks, req.def);
+  const creq = { ...canvasRequestOf(req.decoded), errbacks: split.published };
   const full = withBackend(host);
+  if (split.inline.length > 0) {
+    await callInlineErrbacks(split.inline, req.info(), exc, tb, (m) => {
+      env.log('error', m);
+    });
+  }
   try {
     if (full) await afterFailure(creq, prepareException(info), tb, full, FAILURE, storeErrors);
     else if (creq.errbacks?.length) await callErrbacks(creq.id, creq.rootId, creq.errbacks, host);
@@ -285,7 +295,14 @@ async function onTimeout(req: WorkerRequest, env: TraceEnv): Promise<TraceOutcom
       request: req.storeRequest(),
     });
   }
-  await progressFailure(req, env, info, null, req.storeErrors);
+  await progressFailure(
+    req,
+    env,
+    info,
+    null,
+    req.storeErrors,
+    new TimeLimitExceeded(req.hardLimitValue),
+  );
   env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: '' }, req);
   return { kind: 'failure', info, timeout: true };
 }
@@ -332,7 +349,7 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
   }
   // Celery ≥5.1 `mark_as_failure`: chord part return, every remaining chain step FAILURE (so
   // `.get()` on the chain's last result does not hang), then the errbacks.
-  await progressFailure(req, env, info, tb, req.storeErrors);
+  await progressFailure(req, env, info, tb, req.storeErrors, e);
   env.log('error', `Task ${req.name}[${req.id}] raised unexpected: ${excRepr(info)}`);
   env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: tb }, req);
   return { kind: 'failure', info, timeout: false };
@@ -358,6 +375,12 @@ function makeContext(req: WorkerRequest, env: TraceEnv, signal: AbortSignal): Ta
       if (env.backend) {
         await env.backend.storeResult(req.id, meta, state, { request: req.storeRequest() });
       }
+    },
+    replace: (sig) => replaceTask(sig, info, canvasOf(env)),
+    addToChord: (sig, o = {}) => {
+      const join = env.backend?.chordJoin;
+      const incr = join?.addToChord ? (gid: string) => join.addToChord?.(gid) : undefined;
+      return addToChord(sig, info, canvasOf(env), incr as never, o.lazy ?? false);
     },
   };
 }

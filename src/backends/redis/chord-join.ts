@@ -95,6 +95,11 @@ export class RedisChordJoin implements ChordJoin {
       throw new BackendError(`cannot set chord size of ${groupId}`);
   }
 
+  /** `RedisBackend.add_to_chord`: `INCR .t`, read back as `totaldiff` by the part return. */
+  async addToChord(groupId: string): Promise<void> {
+    await this.o.client.incr(this.key(groupId, 't'));
+  }
+
   /** EVALSHA, loading the script on NOSCRIPT (redis-py `Script.__call__`). */
   private async script(lua: string, keys: string[], args: (string | Buffer)[]): Promise<unknown> {
     const c = this.o.client;
