@@ -335,6 +335,7 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
   }
   if (e instanceof Reject) {
     env.log('info', `${req.name}[${req.id}] rejected: ${e.reason}`);
+    if (!e.requeue && rejectStoresFailure(env.config.celeryLine)) await onRejectFailure(req, env, e);
     return { kind: 'reject', requeue: e.requeue };
   }
   if (e instanceof Ignore) return { kind: 'ignore' };
@@ -353,6 +354,29 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
   env.log('error', `Task ${req.name}[${req.id}] raised unexpected: ${excRepr(info)}`);
   env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: tb }, req);
   return { kind: 'failure', info, timeout: false };
+}
+
+/** Celery 5.7 (`Request.on_failure`, Issue #4222): `Reject(requeue=False)` is a terminal FAILURE. */
+function rejectStoresFailure(line: string): boolean {
+  const [major, minor] = line.split('.').map(Number);
+  return (major ?? 0) > 5 || ((major ?? 0) === 5 && (minor ?? 0) >= 7);
+}
+
+/** `mark_as_failure(id, Reject(reason, False), store_result=store_errors)` + `task-failed`. */
+async function onRejectFailure(req: WorkerRequest, env: TraceEnv, e: Reject): Promise<void> {
+  const info: ExceptionInfo = {
+    excType: 'Reject',
+    excModule: 'celery.exceptions',
+    args: [e.reason, e.requeue],
+  };
+  if (req.storeErrors && env.backend) {
+    await env.backend.storeResult(req.id, prepareException(info), FAILURE, {
+      traceback: null,
+      request: req.storeRequest(),
+    });
+  }
+  await progressFailure(req, env, info, null, req.storeErrors, e);
+  env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: '' }, req);
 }
 
 function makeContext(req: WorkerRequest, env: TraceEnv, signal: AbortSignal): TaskContext {
