@@ -55,7 +55,7 @@ function client(): CeleryApp {
 }
 
 function expected(...args: PyValue[]): PythonError {
-  return new PythonError('ExpectedException', String(args[0]), {
+  return new PythonError('ExpectedException', pyStr(args[0] ?? null), {
     excModule: 't.integration.tasks',
     args,
   });
@@ -90,12 +90,12 @@ function addSig(...args: PyValue[]): Signature {
 }
 
 async function redisEcho(message: PyValue, key: PyValue = 'redis-echo'): Promise<null> {
-  await conn().rpush(String(key), pyStr(message));
+  await conn().rpush(pyStr(key), pyStr(message));
   return null;
 }
 
 async function redisCount(key: PyValue = 'redis-count'): Promise<null> {
-  await conn().incr(String(key));
+  await conn().incr(pyStr(key));
   return null;
 }
 
@@ -178,7 +178,7 @@ export const tasks: TaskDefinition[] = [
   task(
     'write_to_file_and_return_int',
     (file: PyValue, i: PyValue) => {
-      appendFileSync(String(file), `${pyStr(i)}\n`);
+      appendFileSync(pyStr(file), `${pyStr(i)}\n`);
       return i;
     },
     { params: ['file_name', 'i'] },
@@ -242,7 +242,7 @@ export const tasks: TaskDefinition[] = [
   ),
   bound('sum_and_record', ['values', 'redis_key'], async (ctx, values: PyValue, key: PyValue) => {
     const result = pySum(values);
-    await conn().rpush(String(key), ctx.id);
+    await conn().rpush(pyStr(key), ctx.id);
     return result;
   }),
   bound('add_replaced', ['x', 'y'], (ctx, x: PyValue, y: PyValue) => ctx.replace(addSig(x, y))),
@@ -313,7 +313,7 @@ export const tasks: TaskDefinition[] = [
     'retry',
     ['return_value'],
     (ctx, rv: PyValue) => {
-      if (rv !== null && rv !== undefined && rv !== false && rv !== '' && rv !== 0) {
+      if (rv !== null && rv !== false && rv !== '' && rv !== 0) {
         // `self.attempt` lives on the task instance, one per worker process.
         if (attempts.retry >= 3) {
           attempts.retry = 0;
@@ -327,8 +327,7 @@ export const tasks: TaskDefinition[] = [
   ),
   defineTask(
     P + 'retry_unpickleable',
-    (ctx: TaskContext, foo: PyValue, bar: PyValue, kw: Kw) => {
-      void bar;
+    (ctx: TaskContext, foo: PyValue, _bar: PyValue, kw: Kw) => {
       const rk = (kw.retry_kwargs ?? {}) as Kw;
       const exc = new PythonError('UnpickleableException', pyStr(foo), {
         excModule: 't.integration.tasks',
@@ -409,7 +408,7 @@ export const tasks: TaskDefinition[] = [
     'redis_echo_group_id',
     ['_', 'redis_key'],
     async (ctx, _x: PyValue, key: PyValue) => {
-      await conn().rpush(String(key), pyStr(ctx.group));
+      await conn().rpush(pyStr(key), pyStr(ctx.group));
       return null;
     },
     { defaults: { redis_key: 'redis-group-ids' } },

@@ -67,9 +67,10 @@ export interface ChordJoinHooks {
   publishBody(body: PyValue, results: PyValue[]): Promise<void>;
   /**
    * `chord_error_from_stack(callback, ChordError(message))`: store FAILURE for the body, call
-   * its errbacks, fail its chain.
+   * its errbacks, fail its chain. `cause`: the failed dependency's stored exception (the
+   * ChordError's `__cause__`, which a group body's members are failed with).
    */
-  failBody(body: PyValue, message: string): Promise<void>;
+  failBody(body: PyValue, message: string, cause?: PyValue): Promise<void>;
 }
 
 /** Native chord join (`Backend.set_chord_size` + `on_chord_part_return`), Redis only. */

@@ -7,6 +7,7 @@ import { FAILURE, PROPAGATE_STATES } from '../protocol/states';
 import { isPyDict, type PyValue } from '../serialization/py-values';
 import { applyAsync, type CanvasHost } from './apply';
 import { usesChordUnlock } from './chord-unlock';
+import { failGroupBody } from './group-chord-error';
 import { Group } from './primitives';
 import type { ResultRef } from './result-ref';
 import { Signature, signatureList } from './signature';
@@ -183,12 +184,13 @@ export async function chordErrorFromStack(
   body: PyValue,
   message: string,
   host: ProgressionHost,
+  cause: PyValue = null,
 ): Promise<void> {
   const cb = Signature.fromDict(body);
   const exc = chordErrorDict(message);
   if (cb instanceof Group) {
-    // `_handle_group_chord_error`: every member fails with the chord error.
-    for (const t of cb.tasks) await chordErrorFromStack(t.toDict(), message, host);
+    const original = isPyDict(cause) ? (cause as unknown as ExceptionDict) : null;
+    await failGroupBody(cb, exc, original, host, { callErrbacks, failChain });
     return;
   }
   const id = cb.id ?? host.uuid();
@@ -228,7 +230,7 @@ export async function chordPartReturn(
       publishBody: async (body, results) => {
         await applyAsync(Signature.fromDict(body), host, [results], {}, callOpts(req));
       },
-      failBody: (body, message) => chordErrorFromStack(body, message, host),
+      failBody: (body, message, cause) => chordErrorFromStack(body, message, host, cause ?? null),
     },
   );
 }

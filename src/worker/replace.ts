@@ -68,7 +68,7 @@ export function buildReplacement(
     if (final) {
       for (const l of Array.isArray(links) ? (links as readonly OptValue[]) : [links]) {
         if (l instanceof Signature) final.link(l);
-        else if (l !== undefined) final.link(signature(l as PyValue));
+        else final.link(signature(l as PyValue));
       }
       sig.tasks = tasks;
     }
@@ -116,7 +116,7 @@ export async function addToChord(
   incr: ((groupId: string) => Promise<void>) | undefined,
   lazy: boolean,
 ): Promise<string> {
-  if (req.chord === null || req.chord === undefined) {
+  if (req.chord === null) {
     throw new PythonError('ValueError', 'Current task is not member of any chord');
   }
   if (!incr || req.group === null) {

@@ -126,7 +126,7 @@ async function progressFailure(
   }
   try {
     if (full) await afterFailure(creq, prepareException(info), tb, full, FAILURE, storeErrors);
-    else if (creq.errbacks?.length) await callErrbacks(creq.id, creq.rootId, creq.errbacks, host);
+    else if (creq.errbacks.length) await callErrbacks(creq.id, creq.rootId, creq.errbacks, host);
   } catch (err) {
     env.log('error', `canvas progression of ${req.id} failed: ${String(err)}`);
   }
@@ -335,7 +335,8 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
   }
   if (e instanceof Reject) {
     env.log('info', `${req.name}[${req.id}] rejected: ${e.reason}`);
-    if (!e.requeue && rejectStoresFailure(env.config.celeryLine)) await onRejectFailure(req, env, e);
+    if (!e.requeue && rejectStoresFailure(env.config.celeryLine))
+      await onRejectFailure(req, env, e);
     return { kind: 'reject', requeue: e.requeue };
   }
   if (e instanceof Ignore) return { kind: 'ignore' };
@@ -403,8 +404,8 @@ function makeContext(req: WorkerRequest, env: TraceEnv, signal: AbortSignal): Ta
     replace: (sig) => replaceTask(sig, info, canvasOf(env)),
     addToChord: (sig, o = {}) => {
       const join = env.backend?.chordJoin;
-      const incr = join?.addToChord ? (gid: string) => join.addToChord?.(gid) : undefined;
-      return addToChord(sig, info, canvasOf(env), incr as never, o.lazy ?? false);
+      const incr = join?.addToChord?.bind(join);
+      return addToChord(sig, info, canvasOf(env), incr, o.lazy ?? false);
     },
   };
 }
