@@ -41,6 +41,7 @@ export interface GroupErrorDeps {
     rootId: string | null,
     errbacks: readonly PyValue[],
     host: CanvasHost,
+    exc: PyValue,
   ): Promise<void>;
   failChain(
     chain: readonly PyValue[] | null,
@@ -78,7 +79,7 @@ export async function failGroupBody(
       if (!errbacks.some((x) => sameSig(x, e))) errbacks.push(e);
     }
     try {
-      await deps.callErrbacks(r.id, null, errbacks, host);
+      await deps.callErrbacks(r.id, null, errbacks, host, original);
     } catch {
       // `continue on exception to be sure to iter to all the group tasks`
     }

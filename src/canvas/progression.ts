@@ -20,6 +20,15 @@ export interface ProgressionHost extends CanvasHost {
   backend: ResultBackend;
 }
 
+/** A host that can run new-style errbacks inline; returns the errbacks left to publish. */
+export interface InlineErrbackHost {
+  callInlineErrbacks?(
+    taskId: string,
+    errbacks: readonly PyValue[],
+    exc: PyValue,
+  ): Promise<readonly PyValue[]>;
+}
+
 /** The parts of a task request that drive canvas progression (Celery's `Context`). */
 export interface CanvasRequest {
   id: string;
@@ -109,9 +118,14 @@ export async function callErrbacks(
   taskId: string,
   rootId: string | null,
   errbacks: readonly PyValue[],
-  host: CanvasHost,
+  host: CanvasHost & InlineErrbackHost,
+  exc: PyValue = null,
 ): Promise<void> {
-  const sigs = errbacks.map((e) => Signature.fromDict(e));
+  // New-style errbacks this process has are called inline (`_call_task_errbacks`).
+  const rest = host.callInlineErrbacks
+    ? await host.callInlineErrbacks(taskId, errbacks, exc)
+    : errbacks;
+  const sigs = rest.map((e) => Signature.fromDict(e));
   if (sigs.length === 0) return;
   await applyAsync(
     new Group(sigs),
@@ -195,7 +209,7 @@ export async function chordErrorFromStack(
   }
   const id = cb.id ?? host.uuid();
   const errbacks = signatureList(cb.options.link_error).map((s) => s.toDict());
-  await callErrbacks(id, null, errbacks, host);
+  await callErrbacks(id, null, errbacks, host, exc);
   await host.backend.storeResult(id, exc, FAILURE, { traceback: null });
   const chain = cb.options.chain;
   await failChain(Array.isArray(chain) ? (chain as PyValue[]) : null, exc, null, host);
@@ -264,6 +278,6 @@ export async function afterFailure(
   }
   await failChain(req.chain, exc, traceback, host, state, storeResult);
   if (req.errbacks && req.errbacks.length > 0) {
-    await callErrbacks(req.id, req.rootId, req.errbacks, host);
+    await callErrbacks(req.id, req.rootId, req.errbacks, host, exc);
   }
 }

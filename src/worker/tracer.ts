@@ -20,6 +20,7 @@ import {
   workerCanvasHost,
   type ProgressionHost,
 } from '../canvas/index';
+import type { InlineErrbackHost } from '../canvas/progression';
 import {
   Ignore,
   PythonError,
@@ -33,7 +34,7 @@ import type { WorkerRequest } from './request';
 import { callInlineErrbacks, splitErrbacks } from './errbacks';
 import { addToChord, replaceTask } from './replace';
 import { planRetry } from './retry';
-import type { TaskContext } from './task';
+import type { TaskContext, TaskRequestInfo } from './task';
 import { formatTraceback } from './traceback';
 import { setLongTimeout, type LongTimer } from './long-timer';
 
@@ -83,7 +84,9 @@ function excRepr(info: ExceptionInfo): string {
  * Canvas progression (`src/canvas/progression.ts`): callbacks, chain steps, chord bodies and
  * errbacks are applied as Celery's worker applies them, with this worker as the publisher.
  */
-function canvasOf(env: TraceEnv): ReturnType<typeof workerCanvasHost> {
+type WorkerHost = ReturnType<typeof workerCanvasHost> & InlineErrbackHost;
+
+function canvasOf(env: TraceEnv, req?: WorkerRequest): WorkerHost {
   // One host per env (the pool keeps one env): built lazily, reused by every run.
   let host = hosts.get(env);
   if (!host) {
@@ -95,10 +98,27 @@ function canvasOf(env: TraceEnv): ReturnType<typeof workerCanvasHost> {
     });
     hosts.set(env, host);
   }
+  if (req && !host.callInlineErrbacks) {
+    // Errbacks reached through the canvas (chord errors) run inline too, with a request
+    // carrying the failed id, as Celery's `_create_fake_task_request`.
+    const owner = req.def;
+    host.callInlineErrbacks = async (taskId, errbacks, exc) => {
+      const split = splitErrbacks(errbacks, owner);
+      await callInlineErrbacks(split.inline, fakeRequest(taskId), exc, null, (m) => {
+        env.log('error', m);
+      });
+      return split.published;
+    };
+  }
   return host;
 }
 
-const hosts = new WeakMap<TraceEnv, ReturnType<typeof workerCanvasHost>>();
+/** `_create_fake_task_request(task_id=…)`: the fields an errback reads. */
+function fakeRequest(id: string): TaskRequestInfo {
+  return { id } as unknown as TaskRequestInfo;
+}
+
+const hosts = new WeakMap<TraceEnv, WorkerHost>();
 
 function withBackend(host: ReturnType<typeof workerCanvasHost>): ProgressionHost | null {
   const { backend } = host;
@@ -114,7 +134,7 @@ async function progressFailure(
   storeErrors: boolean,
   exc: unknown = null,
 ): Promise<void> {
-  const host = canvasOf(env);
+  const host = canvasOf(env, req);
   // New-style errbacks this worker has run inline; the rest are published (`_call_task_errbacks`).
   const split = splitErrbacks(req.decoded.embed.errbacks, req.def);
   const creq = { ...canvasRequestOf(req.decoded), errbacks: split.published };
@@ -238,7 +258,7 @@ async function onSuccess(
   const hasNext = (creq.callbacks?.length ?? 0) > 0 || (creq.chain?.length ?? 0) > 0;
   if (hasNext) {
     try {
-      children = await dispatchCallbacksAndChain(creq, retval, canvasOf(env));
+      children = await dispatchCallbacksAndChain(creq, retval, canvasOf(env, req));
     } catch (e) {
       return onError(req, env, e);
     }
@@ -261,7 +281,7 @@ async function onSuccess(
     }
   }
   if (creq.chord !== null) {
-    const full = withBackend(canvasOf(env));
+    const full = withBackend(canvasOf(env, req));
     try {
       if (full) await afterSuccess(creq, retval, full);
     } catch (e) {
