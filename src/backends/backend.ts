@@ -72,15 +72,18 @@ export interface ChordJoinHooks {
   publishBody(body: PyValue, results: PyValue[]): Promise<void>;
   /**
    * `chord_error_from_stack(callback, ChordError(message))`: store FAILURE for the body, call
-   * its errbacks, fail its chain.
+   * its errbacks, fail its chain. `cause`: the failed dependency's stored exception (the
+   * ChordError's `__cause__`, which a group body's members are failed with).
    */
-  failBody(body: PyValue, message: string): Promise<void>;
+  failBody(body: PyValue, message: string, cause?: PyValue): Promise<void>;
 }
 
 /** Native chord join (`Backend.set_chord_size` + `on_chord_part_return`), Redis only. */
 export interface ChordJoin {
   /** `set_chord_size(group_id, size)`: written right before the last header task is sent. */
   setChordSize(groupId: string, size: number): Promise<void>;
+  /** `add_to_chord(group_id, result)`: one more header member (`INCR .t`, `RedisBackend`). */
+  addToChord?(groupId: string): Promise<void>;
   /**
    * `on_chord_part_return`: record one header result (every completion, success or failure); the
    * completer publishes the body (or fails it) through `hooks`. `result` is already encoded (an

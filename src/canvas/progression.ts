@@ -7,6 +7,7 @@ import { FAILURE, PROPAGATE_STATES } from '../protocol/states';
 import { isPyDict, type PyValue } from '../serialization/py-values';
 import { applyAsync, type CanvasHost } from './apply';
 import { usesChordUnlock } from './chord-unlock';
+import { failGroupBody } from './group-chord-error';
 import { Group } from './primitives';
 import type { ResultRef } from './result-ref';
 import { Signature, signatureList } from './signature';
@@ -17,6 +18,15 @@ import { Signature, signatureList } from './signature';
  */
 export interface ProgressionHost extends CanvasHost {
   backend: ResultBackend;
+}
+
+/** A host that can run new-style errbacks inline; returns the errbacks left to publish. */
+export interface InlineErrbackHost {
+  callInlineErrbacks?(
+    taskId: string,
+    errbacks: readonly PyValue[],
+    exc: PyValue,
+  ): Promise<readonly PyValue[]>;
 }
 
 /** The parts of a task request that drive canvas progression (Celery's `Context`). */
@@ -108,9 +118,14 @@ export async function callErrbacks(
   taskId: string,
   rootId: string | null,
   errbacks: readonly PyValue[],
-  host: CanvasHost,
+  host: CanvasHost & InlineErrbackHost,
+  exc: PyValue = null,
 ): Promise<void> {
-  const sigs = errbacks.map((e) => Signature.fromDict(e));
+  // New-style errbacks this process has are called inline (`_call_task_errbacks`).
+  const rest = host.callInlineErrbacks
+    ? await host.callInlineErrbacks(taskId, errbacks, exc)
+    : errbacks;
+  const sigs = rest.map((e) => Signature.fromDict(e));
   if (sigs.length === 0) return;
   await applyAsync(
     new Group(sigs),
@@ -183,17 +198,18 @@ export async function chordErrorFromStack(
   body: PyValue,
   message: string,
   host: ProgressionHost,
+  cause: PyValue = null,
 ): Promise<void> {
   const cb = Signature.fromDict(body);
   const exc = chordErrorDict(message);
   if (cb instanceof Group) {
-    // `_handle_group_chord_error`: every member fails with the chord error.
-    for (const t of cb.tasks) await chordErrorFromStack(t.toDict(), message, host);
+    const original = isPyDict(cause) ? (cause as unknown as ExceptionDict) : null;
+    await failGroupBody(cb, exc, original, host, { callErrbacks, failChain });
     return;
   }
   const id = cb.id ?? host.uuid();
   const errbacks = signatureList(cb.options.link_error).map((s) => s.toDict());
-  await callErrbacks(id, null, errbacks, host);
+  await callErrbacks(id, null, errbacks, host, exc);
   await host.backend.storeResult(id, exc, FAILURE, { traceback: null });
   const chain = cb.options.chain;
   await failChain(Array.isArray(chain) ? (chain as PyValue[]) : null, exc, null, host);
@@ -228,7 +244,7 @@ export async function chordPartReturn(
       publishBody: async (body, results) => {
         await applyAsync(Signature.fromDict(body), host, [results], {}, callOpts(req));
       },
-      failBody: (body, message) => chordErrorFromStack(body, message, host),
+      failBody: (body, message, cause) => chordErrorFromStack(body, message, host, cause ?? null),
     },
   );
 }
@@ -262,6 +278,6 @@ export async function afterFailure(
   }
   await failChain(req.chain, exc, traceback, host, state, storeResult);
   if (req.errbacks && req.errbacks.length > 0) {
-    await callErrbacks(req.id, req.rootId, req.errbacks, host);
+    await callErrbacks(req.id, req.rootId, req.errbacks, host, exc);
   }
 }

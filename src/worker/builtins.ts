@@ -47,6 +47,13 @@ export function builtinTasks(
   return [
     // `celery.chord_unlock` for backends without a native join (chord-unlock.ts).
     ...(chord ? [chordUnlockTask(chord.host, chord.retryInterval)] : []),
+    // `celery.accumulate` (`add_accumulate_task`): the body `Task.replace` hangs on a group.
+    defineTask('celery.accumulate', (...all: PyValue[]) => {
+      const kw = (all.at(-1) ?? {}) as Record<string, PyValue>;
+      const args = all.slice(0, -1);
+      const index = kw.index;
+      return typeof index === 'number' ? (args.at(index) ?? null) : args;
+    }),
     defineTask(
       'celery.map',
       async (ctx: TaskContext, task: PyValue, it: PyValue) => {

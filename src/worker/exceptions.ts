@@ -80,6 +80,11 @@ export interface RetryOptions {
   maxRetries?: number | null;
   args?: readonly PyValue[];
   kwargs?: Readonly<Record<string, PyValue>>;
+  /**
+   * `retry(expires=…)`: seconds from now, an absolute time or ISO text; `null` sends the retry
+   * without expiry (as Python's explicit `expires=None`); absent keeps the request's.
+   */
+  expires?: number | Date | string | null;
 }
 
 /**

@@ -111,6 +111,16 @@ export class WorkerRequest {
       shadow: str(h.shadow),
       origin: str(h.origin),
       headers: h,
+      properties: d.properties as Readonly<Record<string, PyValue>>,
+      // `Context.update`: `time_limit, soft_time_limit = timelimit` (`celery/app/task.py`).
+      timeLimit: tl ? (tl[0] ?? null) : null,
+      softTimeLimit: tl ? (tl[1] ?? null) : null,
+      replacedTaskNesting: num(h.replaced_task_nesting) ?? 0,
+      callbacks: d.embed.callbacks,
+      errbacks: d.embed.errbacks,
+      chain: d.embed.chain,
+      chord: d.embed.chord,
+      stamps: isPyDict(h.stamps) ? h.stamps : null,
     };
   }
 

@@ -55,8 +55,7 @@ export function planRetry(
   const h = req.decoded.headers;
   const d = req.decoded;
   const retries = (typeof h.retries === 'number' ? h.retries : 0) + 1;
-  const args = opts.args ?? d.args;
-  const kwargs = opts.kwargs ?? d.kwargs;
+  const { args, kwargs } = rebindRetryArgs(req, opts);
   const taskOpts = req.def.options;
   const maxRetries = opts.maxRetries === undefined ? (taskOpts.maxRetries ?? 3) : opts.maxRetries;
   if (maxRetries !== null && retries > maxRetries) {
@@ -87,7 +86,7 @@ export function planRetry(
     retries,
     ...(countdown === undefined ? {} : { countdown }),
     ...(opts.eta === undefined ? {} : { eta: opts.eta }),
-    expires: str(h.expires),
+    expires: opts.expires === undefined ? str(h.expires) : opts.expires,
     rootId: str(h.root_id) ?? req.id,
     // `send_task` fills a missing parent from `current_worker_task` (captured: parent = own id).
     parentId: str(h.parent_id) ?? req.id,
@@ -123,6 +122,40 @@ export function planRetry(
   const delay = nativeDelayTarget(route, timing, config, `celery-${config.celeryLine}`, now);
   if (delay.kind === 'delay') target = delay.target;
   return { input, target, when: opts.eta ?? countdown ?? 0 };
+}
+
+/**
+ * `Task.retry` argument rebinding (celery#6494, Celery 5.7): explicit `args` with the call's
+ * kwargs drop the kwargs those positions now fill; explicit `kwargs` with the call's args
+ * replace the positional values they name. Needs declared `params` (Python inspects the
+ * signature; without one nothing is rebound, as when `inspect.signature` fails).
+ */
+export function rebindRetryArgs(
+  req: WorkerRequest,
+  opts: RetryOptions,
+): { args: readonly PyValue[]; kwargs: Readonly<Record<string, PyValue>> } {
+  const d = req.decoded;
+  const params = req.def.options.params;
+  const given = { args: opts.args ?? d.args, kwargs: opts.kwargs ?? d.kwargs };
+  if (params === undefined) return given;
+  if (opts.args !== undefined && opts.kwargs === undefined && Object.keys(d.kwargs).length > 0) {
+    const kwargs: Record<string, PyValue> = { ...d.kwargs };
+    for (const p of params.slice(0, opts.args.length)) Reflect.deleteProperty(kwargs, p);
+    return { args: opts.args, kwargs };
+  }
+  if (opts.kwargs !== undefined && opts.args === undefined && d.args.length > 0) {
+    // `signature.bind_partial(*request.args)`: too many positionals is a TypeError → unchanged.
+    if (d.args.length > params.length) return given;
+    const args = [...d.args];
+    const kwargs: Record<string, PyValue> = {};
+    for (const [k, v] of Object.entries(opts.kwargs)) {
+      const i = params.indexOf(k);
+      if (i >= 0 && i < args.length) args[i] = v;
+      else kwargs[k] = v;
+    }
+    return { args, kwargs };
+  }
+  return given;
 }
 
 /** The semi-predicate thrown after a successful retry publish. */

@@ -1,5 +1,6 @@
 import type { DeliveryInfo } from '../protocol/raw-message';
 import type { PyValue } from '../serialization/py-values';
+import type { Signature } from '../canvas/signature';
 import type { RetryOptions } from './exceptions';
 
 /** Per-task options, Celery's `Task` attributes in camelCase (`celery/app/task.py`). */
@@ -35,6 +36,14 @@ export interface TaskOptions {
   sendEvents?: boolean;
   /** Where the body runs: `prefork` (a pool thread) or `solo` (the main thread); docs/pool.md. */
   pool?: 'prefork' | 'solo' | 'threads';
+  /**
+   * Linked as an errback (`link_error`), the task is called inline by the failing worker with
+   * `(request, exc, traceback, ...sig.args)` (Celery's new-style errback,
+   * `celery/backends/base.py`, `Backend._call_task_errbacks`). Default: inferred as Celery does
+   * from the arity, when `params` are declared (more than one parameter left after the
+   * signature's own args, and not `bind`); otherwise old style (published with the task id).
+   */
+  newStyleErrback?: boolean;
 }
 
 /** What a running task knows of itself: Celery's `self.request`, camelCased. */
@@ -61,6 +70,20 @@ export interface TaskRequestInfo {
   readonly origin: string | null;
   /** All message headers (v2 form). */
   readonly headers: Readonly<Record<string, PyValue>>;
+  /** The message properties (`request.properties`: `correlation_id`, `reply_to`, `app_id`…). */
+  readonly properties: Readonly<Record<string, PyValue>>;
+  /** `request.time_limit` / `request.soft_time_limit`: the message's `timelimit` pair. */
+  readonly timeLimit: PyValue;
+  readonly softTimeLimit: PyValue;
+  /** `request.replaced_task_nesting`: how many `replace` calls led to this task (0: none). */
+  readonly replacedTaskNesting: number;
+  /** `request.callbacks` / `errbacks` / `chain` / `chord` as received (signature dicts). */
+  readonly callbacks: readonly PyValue[] | null;
+  readonly errbacks: readonly PyValue[] | null;
+  readonly chain: readonly PyValue[] | null;
+  readonly chord: PyValue;
+  /** `request.stamps` / `stamped_headers`. */
+  readonly stamps: Readonly<Record<string, PyValue>> | null;
 }
 
 /** The `self` of a bound task. */
@@ -75,6 +98,18 @@ export interface TaskContext extends TaskRequestInfo {
   retry(opts?: RetryOptions): Promise<never>;
   /** `Task.update_state`: store a custom state (e.g. `PROGRESS`) with `meta` as its result. */
   updateState(state: string, meta?: PyValue): Promise<void>;
+  /**
+   * `Task.replace(sig)`: publish `sig` in this task's place (same task id; this task's
+   * callbacks, errbacks, chain remainder and chord membership move to it) and reject with
+   * `Ignore` so nothing is stored for this run. Use `return ctx.replace(…)`.
+   */
+  replace(sig: Signature): Promise<never>;
+  /**
+   * `Task.add_to_chord(sig, lazy)`: add `sig` to the chord this task is a member of (the chord
+   * then waits for it too) and publish it unless `lazy`. Returns its frozen task id. Needs a
+   * backend with native chords (Redis), as Celery.
+   */
+  addToChord(sig: Signature, opts?: { lazy?: boolean }): Promise<string>;
 }
 
 /** A task function; see {@link TaskOptions.bind} and {@link TaskOptions.params}. */
@@ -96,6 +131,13 @@ export function defineTask(
   return { name, handler, options: { ...options } };
 }
 
+const registries = new WeakMap<TaskDefinition, TaskRegistry>();
+
+/** The registry `def` was last registered in (the worker's `app.tasks`), for inline errbacks. */
+export function registryOf(def: TaskDefinition): TaskRegistry | undefined {
+  return registries.get(def);
+}
+
 /** Name → definition, as `app.tasks`. */
 export class TaskRegistry {
   private readonly tasks = new Map<string, TaskDefinition>();
@@ -106,6 +148,7 @@ export class TaskRegistry {
 
   register(def: TaskDefinition): void {
     this.tasks.set(def.name, def);
+    registries.set(def, this);
   }
 
   get(name: string): TaskDefinition | undefined {

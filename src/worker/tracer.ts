@@ -20,6 +20,7 @@ import {
   workerCanvasHost,
   type ProgressionHost,
 } from '../canvas/index';
+import type { InlineErrbackHost } from '../canvas/progression';
 import {
   Ignore,
   PythonError,
@@ -30,8 +31,10 @@ import {
   type RetryOptions,
 } from './exceptions';
 import type { WorkerRequest } from './request';
+import { callInlineErrbacks, splitErrbacks } from './errbacks';
+import { addToChord, replaceTask } from './replace';
 import { planRetry } from './retry';
-import type { TaskContext } from './task';
+import type { TaskContext, TaskRequestInfo } from './task';
 import { formatTraceback } from './traceback';
 import { setLongTimeout, type LongTimer } from './long-timer';
 
@@ -81,7 +84,9 @@ function excRepr(info: ExceptionInfo): string {
  * Canvas progression (`src/canvas/progression.ts`): callbacks, chain steps, chord bodies and
  * errbacks are applied as Celery's worker applies them, with this worker as the publisher.
  */
-function canvasOf(env: TraceEnv): ReturnType<typeof workerCanvasHost> {
+type WorkerHost = ReturnType<typeof workerCanvasHost> & InlineErrbackHost;
+
+function canvasOf(env: TraceEnv, req?: WorkerRequest): WorkerHost {
   // One host per env (the pool keeps one env): built lazily, reused by every run.
   let host = hosts.get(env);
   if (!host) {
@@ -93,10 +98,27 @@ function canvasOf(env: TraceEnv): ReturnType<typeof workerCanvasHost> {
     });
     hosts.set(env, host);
   }
+  if (req && !host.callInlineErrbacks) {
+    // Errbacks reached through the canvas (chord errors) run inline too, with a request
+    // carrying the failed id, as Celery's `_create_fake_task_request`.
+    const owner = req.def;
+    host.callInlineErrbacks = async (taskId, errbacks, exc) => {
+      const split = splitErrbacks(errbacks, owner);
+      await callInlineErrbacks(split.inline, fakeRequest(taskId), exc, null, (m) => {
+        env.log('error', m);
+      });
+      return split.published;
+    };
+  }
   return host;
 }
 
-const hosts = new WeakMap<TraceEnv, ReturnType<typeof workerCanvasHost>>();
+/** `_create_fake_task_request(task_id=…)`: the fields an errback reads. */
+function fakeRequest(id: string): TaskRequestInfo {
+  return { id } as unknown as TaskRequestInfo;
+}
+
+const hosts = new WeakMap<TraceEnv, WorkerHost>();
 
 function withBackend(host: ReturnType<typeof workerCanvasHost>): ProgressionHost | null {
   const { backend } = host;
@@ -110,13 +132,21 @@ async function progressFailure(
   info: ExceptionInfo,
   tb: string | null,
   storeErrors: boolean,
+  exc: unknown = null,
 ): Promise<void> {
-  const host = canvasOf(env);
-  const creq = canvasRequestOf(req.decoded);
+  const host = canvasOf(env, req);
+  // New-style errbacks this worker has run inline; the rest are published (`_call_task_errbacks`).
+  const split = splitErrbacks(req.decoded.embed.errbacks, req.def);
+  const creq = { ...canvasRequestOf(req.decoded), errbacks: split.published };
   const full = withBackend(host);
+  if (split.inline.length > 0) {
+    await callInlineErrbacks(split.inline, req.info(), exc, tb, (m) => {
+      env.log('error', m);
+    });
+  }
   try {
     if (full) await afterFailure(creq, prepareException(info), tb, full, FAILURE, storeErrors);
-    else if (creq.errbacks?.length) await callErrbacks(creq.id, creq.rootId, creq.errbacks, host);
+    else if (creq.errbacks.length) await callErrbacks(creq.id, creq.rootId, creq.errbacks, host);
   } catch (err) {
     env.log('error', `canvas progression of ${req.id} failed: ${String(err)}`);
   }
@@ -228,7 +258,7 @@ async function onSuccess(
   const hasNext = (creq.callbacks?.length ?? 0) > 0 || (creq.chain?.length ?? 0) > 0;
   if (hasNext) {
     try {
-      children = await dispatchCallbacksAndChain(creq, retval, canvasOf(env));
+      children = await dispatchCallbacksAndChain(creq, retval, canvasOf(env, req));
     } catch (e) {
       return onError(req, env, e);
     }
@@ -251,7 +281,7 @@ async function onSuccess(
     }
   }
   if (creq.chord !== null) {
-    const full = withBackend(canvasOf(env));
+    const full = withBackend(canvasOf(env, req));
     try {
       if (full) await afterSuccess(creq, retval, full);
     } catch (e) {
@@ -285,7 +315,14 @@ async function onTimeout(req: WorkerRequest, env: TraceEnv): Promise<TraceOutcom
       request: req.storeRequest(),
     });
   }
-  await progressFailure(req, env, info, null, req.storeErrors);
+  await progressFailure(
+    req,
+    env,
+    info,
+    null,
+    req.storeErrors,
+    new TimeLimitExceeded(req.hardLimitValue),
+  );
   env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: '' }, req);
   return { kind: 'failure', info, timeout: true };
 }
@@ -318,6 +355,8 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
   }
   if (e instanceof Reject) {
     env.log('info', `${req.name}[${req.id}] rejected: ${e.reason}`);
+    if (!e.requeue && rejectStoresFailure(env.config.celeryLine))
+      await onRejectFailure(req, env, e);
     return { kind: 'reject', requeue: e.requeue };
   }
   if (e instanceof Ignore) return { kind: 'ignore' };
@@ -332,10 +371,33 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
   }
   // Celery ≥5.1 `mark_as_failure`: chord part return, every remaining chain step FAILURE (so
   // `.get()` on the chain's last result does not hang), then the errbacks.
-  await progressFailure(req, env, info, tb, req.storeErrors);
+  await progressFailure(req, env, info, tb, req.storeErrors, e);
   env.log('error', `Task ${req.name}[${req.id}] raised unexpected: ${excRepr(info)}`);
   env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: tb }, req);
   return { kind: 'failure', info, timeout: false };
+}
+
+/** Celery 5.7 (`Request.on_failure`, Issue #4222): `Reject(requeue=False)` is a terminal FAILURE. */
+function rejectStoresFailure(line: string): boolean {
+  const [major, minor] = line.split('.').map(Number);
+  return (major ?? 0) > 5 || ((major ?? 0) === 5 && (minor ?? 0) >= 7);
+}
+
+/** `mark_as_failure(id, Reject(reason, False), store_result=store_errors)` + `task-failed`. */
+async function onRejectFailure(req: WorkerRequest, env: TraceEnv, e: Reject): Promise<void> {
+  const info: ExceptionInfo = {
+    excType: 'Reject',
+    excModule: 'celery.exceptions',
+    args: [e.reason, e.requeue],
+  };
+  if (req.storeErrors && env.backend) {
+    await env.backend.storeResult(req.id, prepareException(info), FAILURE, {
+      traceback: null,
+      request: req.storeRequest(),
+    });
+  }
+  await progressFailure(req, env, info, null, req.storeErrors, e);
+  env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: '' }, req);
 }
 
 function makeContext(req: WorkerRequest, env: TraceEnv, signal: AbortSignal): TaskContext {
@@ -358,6 +420,12 @@ function makeContext(req: WorkerRequest, env: TraceEnv, signal: AbortSignal): Ta
       if (env.backend) {
         await env.backend.storeResult(req.id, meta, state, { request: req.storeRequest() });
       }
+    },
+    replace: (sig) => replaceTask(sig, info, canvasOf(env)),
+    addToChord: (sig, o = {}) => {
+      const join = env.backend?.chordJoin;
+      const incr = join?.addToChord?.bind(join);
+      return addToChord(sig, info, canvasOf(env), incr, o.lazy ?? false);
     },
   };
 }

@@ -32,7 +32,15 @@ export interface RedisChordJoinOptions {
 }
 
 /** Raised by the join while unpacking a failed header result (`ChordError`). */
-class DependencyFailed extends Error {}
+class DependencyFailed extends Error {
+  constructor(
+    message: string,
+    /** The failed part's stored exception (`_create_chord_error_with_cause`). */
+    readonly failure: PyValue,
+  ) {
+    super(message);
+  }
+}
 
 /** `repr(exc)` of a rebuilt exception: `ValueError('boom')` (`BaseException.__repr__`). */
 export function exceptionRepr(doc: PyValue): string {
@@ -95,6 +103,11 @@ export class RedisChordJoin implements ChordJoin {
       throw new BackendError(`cannot set chord size of ${groupId}`);
   }
 
+  /** `RedisBackend.add_to_chord`: `INCR .t`, read back as `totaldiff` by the part return. */
+  async addToChord(groupId: string): Promise<void> {
+    await this.o.client.incr(this.key(groupId, 't'));
+  }
+
   /** EVALSHA, loading the script on NOSCRIPT (redis-py `Script.__call__`). */
   private async script(lua: string, keys: string[], args: (string | Buffer)[]): Promise<unknown> {
     const c = this.o.client;
@@ -118,6 +131,7 @@ export class RedisChordJoin implements ChordJoin {
         : pyRepr(retval ?? null);
       throw new DependencyFailed(
         `Dependency ${typeof tid === 'string' ? tid : pyRepr(tid ?? null)} raised ${r}`,
+        retval ?? null,
       );
     }
     return retval ?? null;
@@ -171,10 +185,8 @@ export class RedisChordJoin implements ChordJoin {
       results = await this.readResults(jkey, total);
     } catch (e) {
       await this.o.client.del(skey);
-      await hooks.failBody(
-        req.chord,
-        e instanceof DependencyFailed ? e.message : `Join error: ${String(e)}`,
-      );
+      if (e instanceof DependencyFailed) await hooks.failBody(req.chord, e.message, e.failure);
+      else await hooks.failBody(req.chord, `Join error: ${String(e)}`);
       return;
     }
     // `_chord_publish_claim_expires` with Celery's default publish retry policy (3 retries,
@@ -244,10 +256,8 @@ export class RedisChordJoin implements ChordJoin {
     try {
       results = await this.readResults(jkey, total);
     } catch (e) {
-      await hooks.failBody(
-        req.chord,
-        e instanceof DependencyFailed ? e.message : `Join error: ${String(e)}`,
-      );
+      if (e instanceof DependencyFailed) await hooks.failBody(req.chord, e.message, e.failure);
+      else await hooks.failBody(req.chord, `Join error: ${String(e)}`);
       return;
     }
     try {

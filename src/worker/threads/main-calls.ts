@@ -3,12 +3,13 @@ import type { TaskCall } from '../executor';
 import { packError, unpackError } from './error-transfer';
 import type { FromThread } from './messages';
 import type { ThreadSlot } from './thread-slot';
-import { unpack } from './transfer';
+import { pack, unpack } from './transfer';
+import { Signature } from '../../canvas/signature';
 
 let nextToken = 0;
 
 /**
- * A `ctx.retry` / `ctx.updateState` call from a thread, run on the main thread with the
+ * A `ctx.retry` / `ctx.updateState` / `ctx.replace` / `ctx.addToChord` call from a thread, run on the main thread with the
  * request's real context (which owns the broker and the backend). An error the call raises (the
  * `Retry` semi-predicate, `Reject`, `MaxRetriesExceededError` or the retried `exc`) is kept here
  * under a token and handed to the thread as a stand-in: when the task lets it propagate, the
@@ -33,12 +34,20 @@ export function handleCall(
       ...(o.kwargs === undefined ? {} : { kwargs: unpack(o.kwargs) as never }),
     };
     p = ctx.retry(opts);
-  } else {
+  } else if (m.op === 'updateState') {
     p = ctx.updateState(m.state, unpack(m.meta));
+  } else if (m.op === 'replace') {
+    p = ctx.replace(Signature.fromDict(unpack(m.sig)));
+  } else {
+    p = ctx.addToChord(Signature.fromDict(unpack(m.sig)), { lazy: m.lazy ?? false });
   }
   p.then(
-    () => {
-      slot.send({ t: 'reply', call: m.call });
+    (v: unknown) => {
+      slot.send({
+        t: 'reply',
+        call: m.call,
+        ...(typeof v === 'string' ? { value: pack(v) } : {}),
+      });
     },
     (e: unknown) => {
       const token = ++nextToken;

@@ -24,7 +24,13 @@ export type ToThread =
       readonly info: Packed;
     }
   | { readonly t: 'soft'; readonly job: number }
-  | { readonly t: 'reply'; readonly call: number; readonly error?: PackedError };
+  | {
+      readonly t: 'reply';
+      readonly call: number;
+      readonly error?: PackedError;
+      /** What the call returned (`addToChord`'s task id). */
+      readonly value?: Packed;
+    };
 
 /** Thread → main. */
 export type FromThread =
@@ -53,6 +59,15 @@ export type FromThread =
       readonly op: 'updateState';
       readonly state: string;
       readonly meta: Packed;
+    }
+  | {
+      readonly t: 'call';
+      readonly job: number;
+      readonly call: number;
+      /** `ctx.replace` / `ctx.addToChord`: the signature as its dict (`Signature.toDict`). */
+      readonly op: 'replace' | 'addToChord';
+      readonly sig: Packed;
+      readonly lazy?: boolean;
     };
 
 /** `RetryOptions` across the boundary (`exc` as a {@link PackedError}). */

@@ -17,7 +17,7 @@ const port = parentPort;
 const data = workerData as ThreadData;
 const softFlag = new Int32Array(data.softFlag);
 let nextCall = 0;
-const pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 let current: { job: number; abort: AbortController } | null = null;
 
 function post(m: FromThread): void {
@@ -37,8 +37,9 @@ function callMain(
   job: number,
   body:
     | { op: 'retry'; opts: PackedRetryOptions }
-    | { op: 'updateState'; state: string; meta: ReturnType<typeof pack> },
-): Promise<void> {
+    | { op: 'updateState'; state: string; meta: ReturnType<typeof pack> }
+    | { op: 'replace' | 'addToChord'; sig: ReturnType<typeof pack>; lazy?: boolean },
+): Promise<unknown> {
   const call = ++nextCall;
   return new Promise((resolve, reject) => {
     pending.set(call, { resolve, reject });
@@ -97,8 +98,22 @@ function contextFor(job: number, info: TaskRequestInfo, signal: AbortSignal): Ta
       // The main thread always answers a retry with the error to raise.
       throw new Error('retry was not raised');
     },
-    updateState: (state: string, meta: PyValue = null): Promise<void> =>
-      callMain(job, { op: 'updateState', state, meta: pack(meta) }),
+    updateState: async (state: string, meta: PyValue = null): Promise<void> => {
+      await callMain(job, { op: 'updateState', state, meta: pack(meta) });
+    },
+    // The signature crosses as its dict; the main thread rebuilds it and runs the real call.
+    replace: async (sig): Promise<never> => {
+      await callMain(job, { op: 'replace', sig: pack(sig.toDict(true)) });
+      throw new Error('replace was not raised');
+    },
+    addToChord: async (sig, o = {}): Promise<string> =>
+      String(
+        await callMain(job, {
+          op: 'addToChord',
+          sig: pack(sig.toDict(true)),
+          lazy: o.lazy ?? false,
+        }),
+      ),
   };
 }
 
@@ -159,7 +174,7 @@ async function main(): Promise<void> {
     } else {
       const p = pending.get(m.call);
       pending.delete(m.call);
-      if (m.error === undefined) p?.resolve();
+      if (m.error === undefined) p?.resolve(m.value === undefined ? undefined : unpack(m.value));
       else p?.reject(fromMain(m.error));
     }
   });
