@@ -59,7 +59,7 @@ function consumeInto(
     [queue],
     async (d) => {
       const { id, ms } = taskOf(d);
-      const session = d.session ?? 0;
+      const session = d.session;
       const last = l.resets.at(-1);
       if (last && !l.sessions.has(session)) l.firstDeliveryAfter.push(Date.now() - last.at);
       l.sessions.add(session);

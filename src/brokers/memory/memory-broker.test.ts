@@ -140,7 +140,7 @@ describe('memory broker consumers (kombu virtual QoS)', () => {
     await b.publish(msg('m'), { exchange: '', routingKey: 'q' });
     const seen: string[] = [];
     const got: (Delivery & { session: number })[] = [];
-    await b.consume(['q'], (d) => void got.push(d as Delivery & { session: number }), {
+    await b.consume(['q'], (d) => void got.push(d), {
       onReset: (e: Error) => seen.push(`reset:${e.message}`),
     });
     const status: string[] = [];

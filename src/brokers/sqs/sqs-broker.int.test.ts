@@ -76,7 +76,7 @@ describe.each(['5.7', '5.2'] as const)('SqsBroker (kombu %s semantics)', (line) 
     );
     const c = collector();
     const consumer = await b.consume([q], (d) => {
-      c.got.push(d as Delivery);
+      c.got.push(d);
     });
     const got = await c.until(3);
     expect(got.map(text).sort()).toEqual(['m1', 'm2', 'm3']);
@@ -88,7 +88,7 @@ describe.each(['5.7', '5.2'] as const)('SqsBroker (kombu %s semantics)', (line) 
     // Acked = deleted: a new consumer gets nothing.
     const again = collector();
     const c2 = await b.consume([q], (d) => {
-      again.got.push(d as Delivery);
+      again.got.push(d);
     });
     await new Promise((r) => setTimeout(r, 2500));
     await c2.cancel();
@@ -102,7 +102,7 @@ describe.each(['5.7', '5.2'] as const)('SqsBroker (kombu %s semantics)', (line) 
     await b.publish(msg('again'), { exchange: '', routingKey: q, queue: { name: q } });
     const c = collector();
     const consumer = await b.consume([q], (d) => {
-      c.got.push(d as Delivery);
+      c.got.push(d);
     });
     const [first] = await c.until(1);
     const t0 = Date.now();
@@ -123,7 +123,7 @@ describe.each(['5.7', '5.2'] as const)('SqsBroker (kombu %s semantics)', (line) 
     await b.publish(msg('drop'), { exchange: '', routingKey: q, queue: { name: q } });
     const c = collector();
     const consumer = await b.consume([q], (d) => {
-      c.got.push(d as Delivery);
+      c.got.push(d);
     });
     const [first] = await c.until(1);
     await first?.reject(false);
@@ -151,7 +151,7 @@ describe.each(['5.7', '5.2'] as const)('SqsBroker (kombu %s semantics)', (line) 
     const consumer = await b.consume(
       [q1],
       (d) => {
-        c.got.push(d as Delivery);
+        c.got.push(d);
       },
       { prefetch: 2 },
     );
@@ -186,7 +186,7 @@ describe.each(['5.7', '5.2'] as const)('SqsBroker (kombu %s semantics)', (line) 
     await b.publish(msg('nowhere'), { exchange: 'tasks', routingKey: 'rk.b' });
     const c = collector();
     const consumer = await b.consume([q], (d) => {
-      c.got.push(d as Delivery);
+      c.got.push(d);
     });
     const got = await c.until(1);
     await new Promise((r) => setTimeout(r, 1500));
