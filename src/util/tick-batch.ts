@@ -15,7 +15,9 @@ export class TickBatch<T> {
   add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.items.length === 0) {
-        queueMicrotask(() => {
+        // A promise job, not `queueMicrotask`: fake timers (jest, sinon) replace the latter, and
+        // a batch must flush the same way under them (celery-wire/testing drives fake clocks).
+        void Promise.resolve().then(() => {
           this.flush();
         });
       }
