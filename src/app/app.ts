@@ -1,3 +1,4 @@
+import { getProfile } from '../protocol/profiles';
 import { randomUUID } from 'node:crypto';
 import type { ResultBackend } from '../backends/backend';
 import type { Broker } from '../brokers/broker';
@@ -220,7 +221,7 @@ export class CeleryApp {
         accept: this.config.acceptContent,
         jsonDialect: this.config.jsonDialect,
         // `control_queue_exclusive`: True by default in Celery 5.7, False before.
-        exclusive: this.config.celeryLine === '5.7',
+        exclusive: getProfile(`celery-${this.config.celeryLine}`).exclusiveControlQueues === true,
         now: Date.now,
         uuid: randomUUID,
       }),

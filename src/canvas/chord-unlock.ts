@@ -60,7 +60,7 @@ export async function fallbackChordUnlock(
   }
   // 5.7.0 passes the queue's exchange type on for the retries (`_chord_unlock_exchange_type`);
   // the default queue's exchange is `direct`.
-  if (getProfile(host.profile).name === 'celery-5.7') {
+  if (getProfile(host.profile).chordUnlockExchangeTypeKwarg === true) {
     const et = options.exchange_type;
     kwargs._chord_unlock_exchange_type = typeof et === 'string' ? et : 'direct';
     delete options.exchange_type;

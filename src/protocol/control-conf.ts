@@ -1,3 +1,4 @@
+import { PROFILES, type CeleryProfile } from './profiles';
 import { pyJsonLoads } from '../serialization/python-json';
 import { isPyDict, PyFloat, type PyValue } from '../serialization/py-values';
 import { CELERY_CONF_DEFAULTS_JSON } from './celery-conf-defaults';
@@ -16,7 +17,8 @@ const parsed = new Map<string, Record<string, PyValue>>();
  * one that has (5.2 for 4.4–5.6, 5.7 for 5.7).
  */
 export function celeryConfDefaults(line: string): Record<string, PyValue> {
-  const key = line === '5.7' ? '5.7' : '5.2';
+  const profiles: Partial<Record<string, CeleryProfile>> = PROFILES;
+  const key = profiles[`celery-${line}`]?.confDefaultsTable ?? '5.2';
   let t = parsed.get(key);
   if (!t) {
     const v = pyJsonLoads(CELERY_CONF_DEFAULTS_JSON[key] ?? '{}');

@@ -139,6 +139,20 @@ export interface CeleryProfile {
    * RabbitMQ 4.3 needs for transient queues; non-exclusive before.
    */
   exclusiveControlQueues?: boolean;
+  /** `inspect conf` defaults table generated from this line (`control-conf.ts`); absent: 5.2's. */
+  confDefaultsTable?: '5.7';
+  /** 5.5.3 logs "Prefetch count in now static" (sic; fixed in 5.6). */
+  qosStaticLogTypo?: boolean;
+  /**
+   * `celery.chord_unlock` retries carry the queue's exchange type as the kwarg
+   * `_chord_unlock_exchange_type` (5.7.0, `celery/app/builtins.py`); before, it is dropped.
+   */
+  chordUnlockExchangeTypeKwarg?: boolean;
+  /**
+   * Database backend (`celery/backends/database/models.py`, 5.7.0): `children` and `stamps`
+   * columns, and a stored SUCCESS is never overwritten (`_update_result` checks the state).
+   */
+  databaseTaskMeta57?: boolean;
 }
 
 const BASE_KEYS = [
@@ -192,6 +206,9 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     stripDelayPrefix: true,
     perConsumerQosOnRabbit4: true,
     exclusiveControlQueues: true,
+    confDefaultsTable: '5.7',
+    chordUnlockExchangeTypeKwarg: true,
+    databaseTaskMeta57: true,
   },
   // 5.3–5.6: values from protocol-fixtures/celery-5.{3,4,5,6} (generated from 5.3.6, 5.4.0, 5.5.3,
   // 5.6.3): the 5.3 stamping headers; aware `date_done` from 5.4.0; `ignore_result: False`,
@@ -255,6 +272,7 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     sqs: SQS_52,
     redisBackendLinePrefixes: false,
     nativeDelayedDelivery: true,
+    qosStaticLogTypo: true,
   },
   'celery-5.4': {
     name: 'celery-5.4',

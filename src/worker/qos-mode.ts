@@ -23,8 +23,7 @@ export function qosMode(
     (q) => q.arguments?.['x-queue-type'] === 'quorum',
   );
   if (!quorum) return { prefetchGlobal: byVersion };
-  // 5.5.3 logs "Prefetch count in now static" (sic), fixed in 5.6.
-  const verb = config.celeryLine === '5.5' ? 'in' : 'is';
+  const verb = p.qosStaticLogTypo === true ? 'in' : 'is';
   return {
     prefetchGlobal: false,
     line: `Global QoS is disabled. Prefetch count ${verb} now static.`,

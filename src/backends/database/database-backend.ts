@@ -95,6 +95,8 @@ export class DatabaseBackend implements ResultBackend {
   private readonly sql: SqlClient;
   private readonly codec: RowCodecOptions;
   private readonly profile: CeleryProfileName;
+  /** `databaseTaskMeta57` of the line's profile. */
+  private readonly meta57: boolean;
   private readonly now: () => Instant;
   private ready: Promise<Ready> | undefined;
   private closing: Promise<void> | undefined;
@@ -104,6 +106,7 @@ export class DatabaseBackend implements ResultBackend {
     this.url = typeof opts.url === 'string' ? parseDatabaseUrl(opts.url) : opts.url;
     this.sql = createSqlClient(this.url, opts.shortLivedSessions === true);
     this.profile = getProfile(opts.profile).name;
+    this.meta57 = getProfile(opts.profile).databaseTaskMeta57 === true;
     this.codec = {
       profile: this.profile,
       serializer: opts.serializer ?? 'json',
@@ -123,8 +126,7 @@ export class DatabaseBackend implements ResultBackend {
       let taskCols = await existingColumns(d, q, task);
       if (taskCols.size === 0 || (await existingColumns(d, q, group)).size === 0) {
         const ids = await detectIdStrategy(d, q);
-        for (const s of createStatements(d, ids, this.profile === 'celery-5.7', task, group))
-          await q(s);
+        for (const s of createStatements(d, ids, this.meta57, task, group)) await q(s);
         taskCols = await existingColumns(d, q, task);
       }
       return {
@@ -228,7 +230,7 @@ export class DatabaseBackend implements ResultBackend {
         );
         const params = cols.map((c) => values[c] as SqlParam);
         if (rows.length > 0) {
-          if (this.profile === 'celery-5.7' && rows[0]?.status === SUCCESS) return;
+          if (this.meta57 && rows[0]?.status === SUCCESS) return;
           const set = cols.map((c) => `${this.q(c)} = ?`).join(', ');
           await tx(`UPDATE ${r.task.sql} SET ${set} WHERE ${this.q('task_id')} = ?`, [
             ...params,
@@ -316,7 +318,7 @@ export class DatabaseBackend implements ResultBackend {
 
   /** Columns of `celery_taskmeta` the configured line declares (for docs and checks). */
   get declaredTaskColumns(): readonly string[] {
-    return taskColumns(this.profile === 'celery-5.7');
+    return taskColumns(this.meta57);
   }
 
   close(): Promise<void> {
