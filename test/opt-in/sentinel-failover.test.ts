@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { defineTask } from '../../../src/worker/task';
-import { startWorker, uniq } from '../../support/worker/int-helpers';
-import { freePort } from '../redis-private';
-import { pyFire, pyInspectPing } from './py-estate';
+import { defineTask } from '../../src/worker/task';
+import { startWorker, uniq } from '../support/worker/int-helpers';
+import { freePort } from '../integration/redis-private';
+import { pyFire, pyInspectPing } from '../integration/redis-estates/py-estate';
 
 /**
  * Issue 10, Sentinel failover under load: a Celery producer and a TS worker on a real Sentinel
@@ -16,7 +16,7 @@ import { pyFire, pyInspectPing } from './py-estate';
  * last moments (at-least-once). `celery inspect ping` reaches the TS worker over Sentinel before
  * and after. Run for Celery 5.7 and 5.2 (5.2's kombu uses the legacy fanout topic on Sentinel).
  */
-const SCRIPT = resolve(__dirname, '..', '..', '..', 'scripts', 'redis-sentinel.sh');
+const SCRIPT = resolve(__dirname, '..', '..', 'scripts', 'redis-sentinel.sh');
 const LEDGER = process.env.SECURITY_TEST_REDIS ?? 'redis://127.0.0.1:6379/12';
 const ledger = new Redis(LEDGER);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
