@@ -82,11 +82,10 @@ describe.each([
       ]) {
         expect(ev[t]).toBeDefined();
       }
-      expect(ev['task-received']).toMatchObject({
-        hostname: node,
-        name: 'conformance.add',
-        retries: 0,
-      });
+      // The first task-received the Python receiver saw: which task that is depends on when
+      // its event queue was bound relative to the worker's first deliveries.
+      expect(ev['task-received']).toMatchObject({ hostname: node, retries: 0 });
+      expect(['conformance.add', 'conformance.sleep']).toContain(ev['task-received']?.name);
       expect(ev['task-revoked']).toMatchObject({ terminated: true, expired: false });
       expect(ev['worker-heartbeat']).toMatchObject({
         freq: expect.any(Number) as number,
