@@ -1,48 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { BrokerStatus } from '../broker';
+import { TcpProxy } from '../../../test/support/tcp-proxy';
 import { AmqpBroker } from './amqp-broker';
 
-/**
- * The shared RabbitMQ must not be restarted, so the outage is a TCP proxy in front of it that the
- * test stops (every socket cut, port closed) and starts again on the same port.
- */
-class Proxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async start(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = createConnection({ host: '127.0.0.1', port: 5672 });
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => server.listen(this.port, '127.0.0.1', r));
-    const addr = server.address();
-    if (addr && typeof addr === 'object') this.port = addr.port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = undefined;
-    for (const x of this.sockets) x.destroy();
-    if (s) await new Promise((r) => s.close(r));
-  }
-}
-
+// The shared RabbitMQ must not be restarted: the outage is a TCP proxy in front of it that the
+// test stops (every socket cut, port closed) and starts again on the same port.
 describe('AMQP connection recovery (kombu ensure_connection semantics)', () => {
   it('lost → reconnecting (attempt n, backoff delay, reason) → connected; consumer re-consumes', async () => {
-    const proxy = new Proxy();
+    const proxy = new TcpProxy();
     await proxy.start();
     const statuses: BrokerStatus[] = [];
     const broker = new AmqpBroker({
@@ -102,7 +67,7 @@ describe('AMQP connection recovery (kombu ensure_connection semantics)', () => {
   });
 
   it('gives up after broker_connection_max_retries failed attempts', async () => {
-    const proxy = new Proxy();
+    const proxy = new TcpProxy();
     await proxy.start();
     const statuses: BrokerStatus[] = [];
     const broker = new AmqpBroker({
