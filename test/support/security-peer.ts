@@ -1,5 +1,6 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { whenPythonWorkerReady, type PythonWorkerProcess } from './python-worker-process';
 
 /**
  * Drive `test/integration/security/security_app.py` (a real Celery app that called
@@ -55,11 +56,8 @@ export function pySecureSend(
   });
 }
 
-export interface SecurePyWorker {
-  log(): string;
-  stop(): Promise<void>;
-  child: ChildProcess;
-}
+/** SecurePyWorker: a Python worker process (`python-worker-process.ts`). */
+export type SecurePyWorker = PythonWorkerProcess;
 
 /** `celery -A security_app worker -Q queue -P solo`, resolved once Celery logs "ready.". */
 export function pySecureWorker(
@@ -81,46 +79,5 @@ export function pySecureWorker(
       stdio: 'pipe',
     },
   );
-  let out = '';
-  const exit = new Promise<void>((r) =>
-    child.on('exit', () => {
-      r();
-    }),
-  );
-  const kill = (sig: NodeJS.Signals): void => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, sig);
-    } catch {
-      /* gone */
-    }
-  };
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    kill('SIGTERM');
-    const t = setTimeout(() => {
-      kill('SIGKILL');
-    }, 5000);
-    await exit;
-    clearTimeout(t);
-  };
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => {
-      void stop().then(() => {
-        rej(new Error(`python worker not ready:\n${out}`));
-      });
-    }, 60_000);
-    const onData = (b: Buffer): void => {
-      out += b.toString();
-      if (out.includes('ready.')) {
-        clearTimeout(timer);
-        res({ log: () => out, stop, child });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exit.then(() => {
-      clearTimeout(timer);
-      rej(new Error(`python worker exited:\n${out}`));
-    });
-  });
+  return whenPythonWorkerReady(child);
 }

@@ -1,5 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import {
+  whenPythonWorkerReady,
+  type PythonWorkerProcess,
+} from '../../support/python-worker-process';
 
 /** Drive `py_estate.py` (a real Celery app with estate settings) from tests. */
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -45,11 +49,8 @@ export function pySend(
   });
 }
 
-export interface PyWorker {
-  log(): string;
-  stop(): Promise<void>;
-  child: ChildProcess;
-}
+/** PyWorker: a Python worker process (`python-worker-process.ts`). */
+export type PyWorker = PythonWorkerProcess;
 
 /** `celery -A py_estate worker -Q queue -P solo`, resolved once Celery logs "ready.". */
 export function pyWorker(
@@ -67,49 +68,7 @@ export function pyWorker(
     ),
     { env: env(line, broker, backend, settings), cwd: HERE, detached: true, stdio: 'pipe' },
   );
-  let out = '';
-  const exit = new Promise<void>((r) =>
-    child.on('exit', () => {
-      r();
-    }),
-  );
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-    const t = setTimeout(() => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }, 5000);
-    await exit;
-    clearTimeout(t);
-  };
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => {
-      void stop().then(() => {
-        rej(new Error(`python worker not ready:\n${out}`));
-      });
-    }, 60_000);
-    const onData = (b: Buffer): void => {
-      out += b.toString();
-      if (out.includes('ready.')) {
-        clearTimeout(timer);
-        res({ log: () => out, stop, child });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exit.then(() => {
-      clearTimeout(timer);
-      rej(new Error(`python worker exited:\n${out}`));
-    });
-  });
+  return whenPythonWorkerReady(child);
 }
 
 /** Fire `gaps.record` tasks from Python (no waiting for results); resolves with the counts. */
