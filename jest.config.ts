@@ -42,14 +42,6 @@ const config: Config = {
       setupFilesAfterEnv: ['<rootDir>/test/setup/slow.ts'],
     },
     {
-      // Opt-in (`npm run test:opt-in`), not part of `npm test`: tests with a known, undiagnosed
-      // failure under load, kept runnable and visible rather than skipped (see docs/redis-estates.md).
-      ...common,
-      displayName: 'opt-in',
-      testMatch: ['<rootDir>/test/opt-in/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/setup/slow.ts'],
-    },
-    {
       ...common,
       displayName: 'conformance',
       testMatch: ['<rootDir>/src/**/*.conf.test.ts', '<rootDir>/test/conformance/**/*.test.ts'],

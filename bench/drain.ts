@@ -15,6 +15,23 @@ export interface DrainTarget {
   backendUrl: string;
 }
 
+/**
+ * Extra node flags for our worker (BENCH_NODE_ARGS, space-separated, e.g. `--cpu-prof
+ * --cpu-prof-dir=.bench/prof`), for profiling a drain; none in a normal run.
+ */
+function nodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
+/**
+ * Our worker's options after `-Q` (BENCH_WORKER_ARGS replaces them, e.g. `-c 100 -l warning` to
+ * see what events and per-task log lines cost); the table's `-E -c 100` otherwise.
+ */
+function workerArgs(): string[] {
+  const given = (process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter((a) => a !== '');
+  return given.length > 0 ? given : ['-E', '-c', '100'];
+}
+
 /** The command each worker is started with, as its users start it. */
 export function startWorker(kind: WorkerKind, queue: string, t: DrainTarget): Proc {
   const env = { CELERY_BROKER_URL: t.brokerUrl, CELERY_RESULT_BACKEND: t.backendUrl };
@@ -24,7 +41,16 @@ export function startWorker(kind: WorkerKind, queue: string, t: DrainTarget): Pr
       // remote control on), at the issue's `-c 100`.
       return start(
         process.execPath,
-        [cliBin, 'worker', '--app', 'conformance/app/index.ts', '-Q', queue, '-E', '-c', '100'],
+        [
+          ...nodeArgs(),
+          cliBin,
+          'worker',
+          '--app',
+          'conformance/app/index.ts',
+          '-Q',
+          queue,
+          ...workerArgs(),
+        ],
         env,
       );
     case 'celery-node':

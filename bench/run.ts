@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { benchClients } from './clients';
+import { benchCpuBound } from './cpu-bound';
 import { environment, loadLine } from './env';
 import { repoRoot } from './procs';
 import { renderTable, type Row } from './table';
@@ -16,8 +17,9 @@ import { benchWorkers } from './workers';
  * ceiling. Prints the table and writes docs/bench.md. Targets are reported, never asserted.
  *
  * BENCH_TASKS (default 20000), BENCH_PY_TASKS (3000: Python drains at ~1k/s), BENCH_SOAK
- * (100000; the issue's 1M soak is BENCH_SOAK=1000000), BENCH_REDIS_URL (db 13), BENCH_AMQP_URL.
- * `npm run bench -- clients` or `-- workers` runs one half.
+ * (100000; the issue's 1M soak is BENCH_SOAK=1000000), BENCH_CPU_TASKS (40) and BENCH_CPU_WORK
+ * (20000000 loop iterations per CPU-bound task), BENCH_REDIS_URL (db 13), BENCH_AMQP_URL.
+ * `npm run bench -- clients`, `-- workers` or `-- cpu` runs one part.
  */
 async function main(): Promise<void> {
   const env = process.env;
@@ -38,6 +40,13 @@ async function main(): Promise<void> {
     if (want('workers')) {
       rows.push(...(await benchWorkers({ redisUrl, amqpUrl, tasks, pythonTasks, soak }, redis)));
     }
+    if (want('cpu')) {
+      const cpu = {
+        tasks: Number(env.BENCH_CPU_TASKS ?? '40'),
+        work: Number(env.BENCH_CPU_WORK ?? '20000000'),
+      };
+      rows.push(...(await benchCpuBound({ redisUrl, ...cpu })));
+    }
   } finally {
     redis.disconnect();
   }
@@ -54,6 +63,9 @@ async function main(): Promise<void> {
     loadLine(),
     '',
     renderTable(rows),
+    '',
+    // Analysis lives beside the table, not in it: this file is rewritten on every full run.
+    'What bounds each missed target, and notes on partial runs: [bench-notes.md](bench-notes.md).',
     '',
   ].join('\n');
   process.stdout.write(`${text}\n`);

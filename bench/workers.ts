@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { drain, dropQueue, fill, startWorker, type DrainTarget, type WorkerKind } from './drain';
-import { cliBin, rssMiB, runJson, sleep, tsxBin } from './procs';
+import { rssMiB, runJson, sleep, tsxBin } from './procs';
 import { awaitResults, dropResults, type DrainResult } from './results';
 import { num, rate, ratio, verdict, type Row } from './table';
 
@@ -127,21 +126,7 @@ async function soak(o: WorkerBenchOptions, redis: Redis): Promise<Row> {
   };
 }
 
-/** The CPU-bound row needs the worker-thread pool (`-P`); say so plainly when it is absent. */
-function cpuBound(): Row {
-  const help = execFileSync(process.execPath, [cliBin, 'worker', '--help'], { encoding: 'utf8' });
-  const hasPool = help.includes('-P, --pool');
-  return {
-    what: 'CPU-bound task, thread pool vs in-process, 2 cores',
-    ours: hasPool
-      ? 'pool present: row not wired yet (see docs/bench.md)'
-      : 'pool not merged: no `-P` flag on this tree, nothing measured',
-    target: '≥1.8× in-process',
-    verdict: '',
-  };
-}
-
-/** Worker rows: drains on both brokers with every contender, round trip, soak, CPU-bound. */
+/** Worker rows: drains on both brokers with every contender, round trip, soak. */
 export async function benchWorkers(o: WorkerBenchOptions, redis: Redis): Promise<Row[]> {
   const onRedis = await drains(o, { brokerUrl: o.redisUrl, backendUrl: o.redisUrl }, redis, [
     'celery-wire',
@@ -161,6 +146,5 @@ export async function benchWorkers(o: WorkerBenchOptions, redis: Redis): Promise
   rows.push(await roundTrip(o));
   step('soak');
   rows.push(await soak(o, redis));
-  rows.push(cpuBound());
   return rows;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Build a pinned extra venv python-peers/.venv-<name> from requirements-<name>.txt (Celery 5.7
-# plus a tool's own packages: `beat` = celery-redbeat, `stubs` = pydantic), with the default
-# python3. Idempotent: a stamp of the requirements (+ interpreter) makes a re-run a no-op.
+# plus a tool's own packages: `beat` = celery-redbeat and ephem (Celery's solar schedules),
+# `stubs` = pydantic), with the default python3. Idempotent: a stamp of the requirements
+# (+ interpreter) makes a re-run a no-op.
 #   bash python-peers/bootstrap-extra.sh beat stubs
+# `flower` = Flower 2.2 (tornado, humanize, prometheus_client) for test/integration/flower*.test.ts.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PYTHON="${PYTHON:-python3}"

@@ -10,6 +10,33 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PYTHON="${PYTHON:-python3}"
 NAMES="${SQS_VENVS:-moto 5.7-sqs 5.2-sqs}"
 
+# The Debian packages pycurl's build needs (README's first command on a fresh machine reaches this
+# through the SQS rows of `npm run conformance`): installed when missing, as .ci/run does, if we
+# may (root, or passwordless sudo); otherwise a clear error naming the command.
+DEB_PACKAGES="${SQS_DEB_PACKAGES:-libcurl4-openssl-dev libssl-dev}"
+ensure_build_packages() {
+  local missing=()
+  local p
+  for p in $DEB_PACKAGES; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  local as=()
+  if [[ "$(id -u)" != 0 ]]; then
+    if sudo -n true 2>/dev/null; then as=(sudo -n); else
+      echo "bootstrap-sqs: pycurl needs ${missing[*]}: run \`sudo apt-get install -y ${missing[*]}\` first" >&2
+      return 1
+    fi
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap-sqs: pycurl needs the libcurl (OpenSSL) and OpenSSL headers (${missing[*]} on Debian); install them first" >&2
+    return 1
+  fi
+  echo "bootstrap-sqs: installing ${missing[*]} (pycurl builds against them)"
+  "${as[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${as[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
 for name in $NAMES; do
   req="$HERE/requirements-$name.txt"
   venv="$HERE/.venv-$name"
@@ -20,6 +47,7 @@ for name in $NAMES; do
     continue
   fi
   echo "bootstrap-sqs: building .venv-$name from requirements-$name.txt"
+  [[ "$name" == moto ]] || ensure_build_packages
   rm -rf "$venv"
   "$PYTHON" -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$req"

@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 worker=${1:-ts}; combo=${2:-all}
 shift $(( $# >= 2 ? 2 : $# ))
 suite="$root/python-peers/celery-suite"
-out="$root/.celery-suite"; mkdir -p "$out"
+out=${CELERY_SUITE_OUT:-"$root/.celery-suite"}; mkdir -p "$out"
 bash "$root/python-peers/bootstrap-extra.sh" celery-suite >&2
 src=$(bash "$root/python-peers/fetch-celery-source.sh" 5.7.0)
 py="$root/python-peers/.venv-celery-suite/bin/python"

@@ -183,6 +183,14 @@ export const config: Partial<CeleryConfig> = {
         >,
       }
     : {}),
+  // Sentinel estates: the backend's master_name, as python-peers/peer/app.py reads it.
+  ...(process.env.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS
+    ? {
+        resultBackendTransportOptions: JSON.parse(
+          process.env.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS,
+        ) as Record<string, unknown>,
+      }
+    : {}),
   // Quorum-queue estate (issue 9): the same switch python-peers/peer/app.py reads.
   ...(['1', 'true', 'yes'].includes(process.env.CELERY_QUORUM_QUEUES ?? '')
     ? { taskDefaultQueueType: 'quorum' as const, taskCreateMissingQueueType: 'quorum' as const }

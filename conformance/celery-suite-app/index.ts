@@ -300,8 +300,9 @@ export const tasks: TaskDefinition[] = [
   }),
   task('build_chain_inside_task', async () => {
     const c = chain(addSig(1, 1), addSig(2), group(addSig(3), addSig(4)), addSig(5));
+    // A returned AsyncResult is stored as `as_tuple()` (`Backend.prepare_value`).
     const r = await applyCanvas(c, client());
-    return r.id;
+    return r.asTuple();
   }),
   task('fail', (...all: PyValue[]) => {
     throw expected('Task expected to fail', ...all.slice(0, -1));

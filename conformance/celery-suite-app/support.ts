@@ -76,13 +76,20 @@ export function addSig(...args: PyValue[]): Signature {
   return s(P + 'add', args);
 }
 
+/** What redis-py sends for a value: bytes as they are, numbers as `str()`, text as UTF-8. */
+function redisArg(v: PyValue): string | Buffer {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  return pyStr(v);
+}
+
 export async function redisEcho(message: PyValue, key: PyValue = 'redis-echo'): Promise<null> {
-  await conn().rpush(pyStr(key), pyStr(message));
+  await conn().rpush(redisArg(key), redisArg(message));
   return null;
 }
 
 export async function redisCount(key: PyValue = 'redis-count'): Promise<null> {
-  await conn().incr(pyStr(key));
+  await conn().incr(redisArg(key));
   return null;
 }
 

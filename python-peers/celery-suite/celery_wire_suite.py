@@ -48,7 +48,7 @@ def _command(hostname):
     node = shutil.which('node') or 'node'
     return [node, os.path.join(ROOT, 'bin', 'celery-wire.js'), 'worker',
             '--app', os.path.join(ROOT, 'conformance', 'celery-suite-app', 'index.ts'),
-            '-c', os.environ.get('CELERY_SUITE_CONCURRENCY', '4'), '-l', 'info', '-n', hostname,
+            '-c', os.environ.get('CELERY_SUITE_CONCURRENCY', '1'), '-l', 'info', '-n', hostname,
             '-Q', 'celery']
 
 

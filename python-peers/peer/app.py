@@ -25,6 +25,11 @@ app.conf.update(
 if os.environ.get('CELERY_BROKER_TRANSPORT_OPTIONS'):
     import json
     app.conf.broker_transport_options = json.loads(os.environ['CELERY_BROKER_TRANSPORT_OPTIONS'])
+# result_backend_transport_options as JSON (Sentinel estates: master_name of the backend).
+if os.environ.get('CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS'):
+    import json
+    app.conf.result_backend_transport_options = json.loads(
+        os.environ['CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS'])
 
 # Quorum-queue estate (issue 9, conformance transport amqp-quorum): the default queue and every
 # queue created on demand (-Q, send_task(queue=...)) are quorum queues. Celery 5.6+ has

@@ -4,7 +4,8 @@ Env: CELERY_BROKER_URL, CELERY_RESULT_BACKEND, QUORUM_QUEUE (default queue name)
 QUORUM_EXCHANGE_TYPE (topic|direct, default topic), QUORUM_QUEUE_TYPE (quorum|classic).
 As a worker: ``python -m celery -A peer.quorum_app worker -Q <queue> -P solo``.
 As a producer: ``python -m peer.quorum_app`` with JSON on stdin
-``{"calls": [{"task": ..., "args": [...], "countdown": n}], "timeout": s}``; prints one JSON line
+``{"calls": [{"task": ..., "args": [...], "countdown": n}], "timeout": s}`` (or a call
+``{"canvas": "chain"|"group"|"chord", "steps": [[task, args], ...], "body": [task, args]}``); prints one JSON line
 ``{"results": [{"id", "state", "value", "published"}]}``.
 """
 import json
@@ -38,6 +39,12 @@ def add(x, y):
     return x + y
 
 
+@app.task(name='quorum.tsum')
+def tsum(values):
+    """A chord body: the sum of the header's results."""
+    return sum(values)
+
+
 def _where(request):
     di = request.delivery_info or {}
     return {'at': time.time(), 'exchange': di.get('exchange'), 'routing_key': di.get('routing_key'),
@@ -58,6 +65,17 @@ def flaky(self, countdown):
     return _where(self.request)
 
 
+def _canvas(c):
+    """``{"canvas": "chain"|"group"|"chord", "steps": [[task, args], ...], "body": [task, args]}``."""
+    from celery import chain, chord, group, signature
+    steps = [signature(t, args=a, app=app) for t, a in c['steps']]
+    if c['canvas'] == 'chain':
+        return chain(*steps)
+    if c['canvas'] == 'group':
+        return group(steps)
+    return chord(steps, signature(c['body'][0], args=c['body'][1], app=app))
+
+
 def main():
     req = json.load(sys.stdin)
     sent = []
@@ -65,15 +83,24 @@ def main():
         opts = {}
         if 'countdown' in c:
             opts['countdown'] = c['countdown']
-        r = app.send_task(c['task'], args=c.get('args', []), **opts)
+        if 'canvas' in c:
+            r = _canvas(c).apply_async(**opts)
+        else:
+            r = app.send_task(c['task'], args=c.get('args', []), **opts)
         sent.append((r, time.time()))
+    def state(r):
+        # A GroupResult has no state of its own: SUCCESS once every member succeeded.
+        if hasattr(r, 'state'):
+            return r.state
+        return 'SUCCESS' if r.successful() else 'PENDING'
+
     out = []
     for r, published in sent:
         try:
             value = r.get(timeout=req.get('timeout', 60))
-            out.append({'id': r.id, 'state': r.state, 'value': value, 'published': published})
+            out.append({'id': r.id, 'state': state(r), 'value': value, 'published': published})
         except Exception as e:  # noqa: BLE001 - reported to the test
-            out.append({'id': r.id, 'state': r.state, 'error': repr(e), 'published': published})
+            out.append({'id': r.id, 'state': state(r), 'error': repr(e), 'published': published})
     print(json.dumps({'results': out}))
 
 

@@ -1,4 +1,5 @@
 import { getProfile } from '../protocol/profiles';
+import { mailboxSerialization } from '../protocol/mailbox-serialization';
 import { randomUUID } from 'node:crypto';
 import type { ResultBackend } from '../backends/backend';
 import type { Broker } from '../brokers/broker';
@@ -198,6 +199,8 @@ export class CeleryApp {
     const r = new EventReceiver({
       exchange: this.config.eventExchange,
       accept: this.config.acceptContent,
+      // `event_queue_exclusive`: True by default in Celery 5.7, False before.
+      exclusive: getProfile(`celery-${this.config.celeryLine}`).exclusiveControlQueues === true,
       ...opts,
       broker: await this.broker(),
       transport: /^rediss?:|^sentinel:/.test(this.config.brokerUrl) ? 'redis' : 'amqp',
@@ -217,8 +220,7 @@ export class CeleryApp {
         broker: () => this.broker(),
         oid: this.oid,
         controlExchange: this.config.controlExchange,
-        serializer: this.config.taskSerializer,
-        accept: this.config.acceptContent,
+        ...mailboxSerialization(getProfile(`celery-${this.config.celeryLine}`), this.config),
         jsonDialect: this.config.jsonDialect,
         // `control_queue_exclusive`: True by default in Celery 5.7, False before.
         exclusive: getProfile(`celery-${this.config.celeryLine}`).exclusiveControlQueues === true,

@@ -38,8 +38,9 @@ export function profileOf(line: CeleryLine): CeleryProfileName {
  * `Connection._init_params`; aliases in `kombu/transport/__init__.py`, `TRANSPORT_ALIASES`):
  * `redis`/`rediss`/`redis+socket` → the Redis virtual transport, `amqp`/`pyamqp`/`amqps` → AMQP.
  * AMQP takes the whole `;`-separated failover list; the other transports its first URL.
+ * `role: 'worker'` gives the worker's reconnect order on a failover list (from the first URL).
  */
-export function createBroker(config: CeleryConfig): Broker {
+export function createBroker(config: CeleryConfig, role: 'client' | 'worker' = 'client'): Broker {
   // `memory://`: kombu's in-process transport; every broker of the URL shares its queues.
   if (isMemoryBrokerUrl(config.brokerUrl)) {
     const u = config.brokerUrl.split(';')[0]?.trim() ?? 'memory://';
@@ -48,7 +49,12 @@ export function createBroker(config: CeleryConfig): Broker {
   const url = parseBrokerUrl(config.brokerUrl);
   const profile = getProfile(profileOf(config.celeryLine));
   if (url.transport === 'redis') {
-    const transportOptions = config.brokerTransportOptions;
+    // kombu < 5.2 has no `global_keyprefix` and ignores it: so does a worker of such a line,
+    // or the two sides of one estate would not see each other's keys.
+    const { global_keyprefix: _unread, ...unprefixed } = config.brokerTransportOptions;
+    const transportOptions = profile.redisBrokerKeyprefix
+      ? config.brokerTransportOptions
+      : unprefixed;
     return new RedisBroker({
       url,
       jsonDialect: config.jsonDialect,
@@ -76,6 +82,8 @@ export function createBroker(config: CeleryConfig): Broker {
     // The whole failover list (`amqp://h1//;amqp://h2//`), with `broker_failover_strategy`.
     url: config.brokerUrl,
     failoverStrategy: config.brokerFailoverStrategy ?? null,
+    // Celery's worker reconnects from the first URL of the list; a client continues its cycle.
+    restartFromFirstOnLoss: role === 'worker',
     connectionRetry: config.brokerConnectionRetry,
     connectionMaxRetries: config.brokerConnectionMaxRetries,
     // `?heartbeat=` in the URL wins over broker_heartbeat, as kombu reads it.
@@ -117,6 +125,14 @@ export function createBackend(
         url: url.redis,
         transportOptions: config.resultBackendTransportOptions,
         ssl: config.redisBackendUseSsl,
+        connection: {
+          socketTimeout: config.redisSocketTimeout,
+          socketConnectTimeout: config.redisSocketConnectTimeout,
+          socketKeepalive: config.redisSocketKeepalive,
+          retryOnTimeout: config.redisRetryOnTimeout,
+          maxConnections: config.redisMaxConnections,
+          healthCheckInterval: config.redisBackendHealthCheckInterval,
+        },
       });
     case 'rpc':
       return new RpcBackend({ ...common, broker, oid });

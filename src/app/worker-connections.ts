@@ -15,7 +15,7 @@ export function workerConnections(
   visibilityTimeout?: number,
 ): { broker: Broker; backend: ResultBackend | null; transport: 'redis' | 'amqp' } {
   const effective = visibilityTimeout === undefined ? config : { ...config, visibilityTimeout };
-  const broker = createBroker(effective);
+  const broker = createBroker(effective, 'worker');
   const backend =
     parseBackendUrl(config.resultBackend).kind === 'disabled'
       ? null

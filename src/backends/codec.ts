@@ -1,4 +1,4 @@
-import { BackendError, isCeleryError, MessageTooLargeError } from '../errors/errors';
+import { BackendError, DecodeError, isCeleryError, MessageTooLargeError } from '../errors/errors';
 import { getProfile, type CeleryProfileName } from '../protocol/profiles';
 import { parseResultMeta } from '../protocol/result-meta';
 import { decompress } from '../serialization/compression';
@@ -91,9 +91,16 @@ export function decodeDocument(
   return loads(maybeDecompress(body, limits), contentType, contentEncoding, { accept });
 }
 
+const PASS_THROUGH: ReadonlySet<string> = new Set([
+  'E_CONTENT_DISALLOWED',
+  'E_TOO_LARGE',
+  'E_SECURITY',
+]);
+
 /**
  * Decode + `parseResultMeta`, wrapping failures into `BackendError` with the cause; disallowed
- * content and {@link MessageTooLargeError} keep their own types.
+ * content, {@link MessageTooLargeError} and a signed (`auth`) result that fails verification
+ * (`SecurityError`, as Celery raises it from `SecureSerializer.deserialize`) keep their types.
  */
 export function decodeMeta(
   body: Uint8Array,
@@ -104,8 +111,11 @@ export function decodeMeta(
   try {
     return parseResultMeta(decodeDocument(body, serializer, accept, limits));
   } catch (e) {
-    if (isCeleryError(e) && (e.code === 'E_CONTENT_DISALLOWED' || e.code === 'E_TOO_LARGE'))
-      throw e;
+    if (isCeleryError(e) && PASS_THROUGH.has(e.code)) throw e;
+    // The registry reports a failing `auth` decode as a DecodeError (kombu's `_reraise_errors`);
+    // the reason a reader needs is the SecurityError inside it.
+    if (e instanceof DecodeError && isCeleryError(e.cause) && e.cause.code === 'E_SECURITY')
+      throw e.cause;
     throw new BackendError('cannot decode result document', { cause: e });
   }
 }

@@ -21,6 +21,12 @@ interface Waiter {
 export class PendingResults {
   private readonly waiters = new Map<string, Set<Waiter>>();
 
+  /**
+   * @param notConnected why the backend cannot be reached right now, if it cannot: a timeout
+   *   then says so (with it as `cause`) instead of only "timed out".
+   */
+  constructor(private readonly notConnected: () => Error | undefined = () => undefined) {}
+
   /** Task ids someone is waiting for. */
   ids(): string[] {
     return [...this.waiters.keys()];
@@ -76,7 +82,18 @@ export class PendingResults {
       if (opts.timeoutMs !== undefined) {
         const ms = opts.timeoutMs;
         timer = setTimeout(() => {
-          waiter.reject(new CeleryTimeoutError(`The operation timed out (${String(ms / 1000)}s).`));
+          const why = this.notConnected();
+          const text = `The operation timed out (${String(ms / 1000)}s).`;
+          waiter.reject(
+            why === undefined
+              ? new CeleryTimeoutError(text)
+              : new CeleryTimeoutError(
+                  `${text} The result backend is not connected: ${why.message}`,
+                  {
+                    cause: why,
+                  },
+                ),
+          );
         }, ms);
       }
     });

@@ -19,6 +19,11 @@ export interface BeatOptions {
   readonly lockTimeout?: number;
   readonly now?: () => Date;
   readonly logger?: BeatLogger;
+  /**
+   * Called once the lock is held and the schedule set up, before the first pass: where the CLI
+   * starts beat's remote control (`Service.start` starts `BeatPidbox` there).
+   */
+  readonly onReady?: () => Promise<void>;
 }
 
 /** Celery's idea of "never ran": `datetime(MINYEAR, 1, 2)` (`RedBeatSchedulerEntry.is_due`). */
@@ -38,6 +43,8 @@ export class Beat {
   private lock: BeatLock | null = null;
   private stopped = false;
   private wake: (() => void) | undefined;
+  /** `Service._last_tick`: monotonic ms of the last scheduler pass. */
+  private lastTick: number | null = null;
 
   constructor(private readonly opts: BeatOptions) {
     this.maxInterval = opts.maxInterval ?? 300;
@@ -106,6 +113,9 @@ export class Beat {
     await this.acquire();
     if (this.isStopped()) return;
     await this.setup();
+    await this.opts.onReady?.();
+    // Stamped before the first pass, so a beat that wedges before it ever ticks goes stale.
+    this.lastTick = performance.now();
     while (!this.isStopped()) {
       let wait = this.maxInterval;
       try {
@@ -114,8 +124,19 @@ export class Beat {
         this.log('error', `beat: tick failed: ${String(e)}`);
         wait = Math.min(this.maxInterval, 5);
       }
+      this.lastTick = performance.now();
       if (!this.isStopped()) await this.sleep(wait);
     }
+  }
+
+  /** Seconds since the last scheduler pass (`BeatPidbox.tick_age`); `null` before the first. */
+  tickAge(): number | null {
+    return this.lastTick === null ? null : (performance.now() - this.lastTick) / 1000;
+  }
+
+  /** The loop interval this beat settled on (`Service.effective_max_interval`). */
+  get loopInterval(): number {
+    return this.maxInterval;
   }
 
   /** Read through a call: `stop()` flips it while `run()` awaits. */

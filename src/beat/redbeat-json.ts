@@ -104,7 +104,11 @@ function encodeSchedule(s: BeatSchedule): Obj {
       month_of_year: spec(s.spec.monthOfYear),
     };
   }
-  throw new TypeError(`RedBeat cannot store a ${s.kind} schedule`);
+  // celery-redbeat 2.4.2's `RedBeatJSONEncoder.default` knows interval, crontab and rrule only; a
+  // `solar` entry fails in `json.dumps` there too, so Python RedBeat could not read one back.
+  throw new TypeError(
+    `Object of type ${s.kind} is not JSON serializable: celery-redbeat stores interval and crontab schedules only`,
+  );
 }
 
 function decodeSchedule(o: PyValue | undefined, timeZone: string): BeatSchedule {

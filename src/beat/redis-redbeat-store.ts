@@ -9,6 +9,7 @@ import {
   type RedBeatDefinition,
 } from './redbeat-json';
 import type { BeatCandidate, BeatEntry, BeatLock, BeatStore } from './store';
+import { closeClient } from '../brokers/redis/close-client';
 
 /** celery-redbeat's settings (`redbeat/schedulers.py`, `RedBeatConfig`), camelCased. */
 export interface RedBeatOptions {
@@ -74,7 +75,7 @@ export class RedBeatStore implements BeatStore {
 
   /** Close the connection (for stores made with {@link fromUrl}). */
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => undefined);
+    await closeClient(this.redis);
   }
 
   key(name: string): string {

@@ -9,7 +9,7 @@ export interface ScheduleState {
 
 /** A periodic schedule (`celery/schedules.py`, `BaseSchedule`). */
 export interface BeatSchedule {
-  readonly kind: 'interval' | 'crontab';
+  readonly kind: 'interval' | 'crontab' | 'solar';
   /** The instant the first run after `lastRunAt` is due; `null` when there is none. */
   nextRunAfter(lastRunAt: Date): Date | null;
   /** `is_due(last_run_at)` with the clock read by the caller. */

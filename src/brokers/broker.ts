@@ -103,22 +103,25 @@ export interface ConsumeOptions {
 }
 
 /** A running consumer. */
-export interface Consumer {
-  // Optional because a fanout subscription (Redis `RedisFanoutSubscriber`, pidbox/events) has
-  // no queue list to change; every task-queue consumer (memory, Redis, AMQP, SQS) has all three.
-  /** The queues consumed now. */
-  readonly queues?: readonly string[];
-  /** add_consumer: consume one more queue on this consumer; held deliveries are untouched. */
-  addQueue?(queue: string): Promise<void>;
-  /** cancel_consumer: stop consuming one queue; deliveries already handed out stay valid. */
-  cancelQueue?(queue: string): Promise<void>;
+/** Something receiving messages that can be stopped: a fanout subscription (pidbox, events). */
+export interface Subscription {
   /** Stop receiving; unacked deliveries stay pending until acked/rejected or the broker closes. */
   cancel(): Promise<void>;
+}
+
+/** A task-queue consumer (memory, Redis, AMQP, SQS): its queue set and prefetch can change. */
+export interface Consumer extends Subscription {
+  /** The queues consumed now. */
+  readonly queues: readonly string[];
+  /** add_consumer: consume one more queue on this consumer; held deliveries are untouched. */
+  addQueue(queue: string): Promise<void>;
+  /** cancel_consumer: stop consuming one queue; deliveries already handed out stay valid. */
+  cancelQueue(queue: string): Promise<void>;
   /**
    * Change the prefetch limit while consuming (Celery raises it per held ETA message,
-   * `consumer.qos.increment_eventually`). Optional: fanout subscriptions have none.
+   * `consumer.qos.increment_eventually`).
    */
-  setPrefetch?(prefetch: number): Promise<void>;
+  setPrefetch(prefetch: number): Promise<void>;
 }
 
 /** One status stream for every transport; the worker logs it in Celery's words. */

@@ -1,5 +1,5 @@
 import type { DeliveryInfo, RawMessage } from '../protocol/raw-message';
-import type { Broker, Consumer, ExchangeType, QueueSpec } from './broker';
+import type { Broker, Subscription, ExchangeType, QueueSpec } from './broker';
 
 /** A broadcast message (pidbox command, event): no ack, at-most-once. */
 export interface FanoutMessage {
@@ -26,7 +26,7 @@ export interface FanoutBroker {
     spec: QueueSpec,
     handler: (m: FanoutMessage) => void,
     onError?: (err: Error) => void,
-  ): Promise<Consumer>;
+  ): Promise<Subscription>;
 }
 
 /** Both shipped brokers implement {@link FanoutBroker}; test doubles may not. */

@@ -3,7 +3,7 @@ import { pendingMeta } from '../backends/codec';
 import { InvalidTaskError } from '../errors/errors';
 import type { PyValue } from '../serialization/py-values';
 import { applyAsync } from './apply';
-import { chain, chord, group } from './primitives';
+import { Chain, chain, chord, group } from './primitives';
 import {
   afterFailure,
   chordErrorDict,
@@ -200,5 +200,31 @@ describe('applying', () => {
     const d = c.toDict();
     expect(Signature.fromDict(d).toDict()).toEqual(d);
     expect(Signature.fromDict(d).subtaskType).toBe('chain');
+  });
+
+  it('a chain body applied with the chord results gets them once (`_chain.prepare_steps`, clone)', async () => {
+    const host = recordingHost('5.7', 2);
+    // The body of a chord nested in a chord header reaches the worker as a chain.
+    const body = Signature.fromDict(chain(s('add_to_all', 5), s('tsum')).toDict());
+    await applyAsync(body, host, [[3, 7]]);
+    expect(host.rec.messages[0]?.args).toEqual([[3, 7], 5]);
+    await applyAsync(chain(si('fixed', [1]), s('tsum')), host, [[3, 7]]);
+    expect(host.rec.messages[1]?.args).toEqual([1]);
+  });
+
+  it("chain(c, x) splices c's steps with c's link_error on each and its link on the last", () => {
+    const inner = chain(s('identity', 'Hello'), s('raise_error'));
+    inner.linkError(si('redis_echo', ['eb']));
+    inner.link(si('redis_echo', ['cb']));
+    const c = chain(inner, s('add', 'x'));
+    if (!(c instanceof Chain)) throw new Error('not a chain');
+    const names = (v: unknown): string[] =>
+      ((v ?? []) as Signature[]).map((x) => `${x.task}${JSON.stringify(x.args)}`);
+    expect(c.tasks.map((t) => names(t.options.link_error))).toEqual([
+      ['redis_echo["eb"]'],
+      ['redis_echo["eb"]'],
+      [],
+    ]);
+    expect(c.tasks.map((t) => names(t.options.link))).toEqual([[], ['redis_echo["cb"]'], []]);
   });
 });

@@ -215,11 +215,13 @@ export function prepareSteps(
       steps.push(...unrollBody(task));
       continue;
     }
-    if (p.clone) task = isFirst ? task.clone(p.args, p.kwargs) : task.clone();
-    // ≤5.1: `Signature.clone` rebuilds a chord through `_chord.from_dict`, one `kwargs` level deeper.
-    const inner = task instanceof Chord ? task.kwargs.kwargs : undefined;
-    if (p.clone && isPyDict(inner)) task.kwargs.kwargs = chainedChordKwargs(env.profile, inner);
-    else if (isFirst) task.args = [...p.args, ...task.args];
+    if (p.clone) {
+      // `task.clone(args, kwargs)` merges the partial args (none for an immutable task).
+      task = isFirst ? task.clone(p.args, p.kwargs) : task.clone();
+      // ≤5.1: `Signature.clone` rebuilds a chord through `_chord.from_dict`, one `kwargs` level deeper.
+      const inner = task instanceof Chord ? task.kwargs.kwargs : undefined;
+      if (isPyDict(inner)) task.kwargs.kwargs = chainedChordKwargs(env.profile, inner);
+    } else if (isFirst) task.args = [...p.args, ...task.args];
     if (task instanceof Chain) {
       steps.push(...task.tasks);
       continue;

@@ -3,6 +3,7 @@ import {
   maybeSignature,
   registerType,
   Signature,
+  signatureList,
   type OptValue,
   type SignatureInit,
 } from './signature';
@@ -27,6 +28,20 @@ export class Chain extends Signature {
 
   set tasks(t: Signature[]) {
     this.kwargs.tasks = t;
+  }
+
+  /**
+   * `_chain.unchain_tasks`: clones of the steps, the chain's own `link`s moved onto the last and
+   * its `link_error`s onto every one — what `chain | x` and `chain(…, chain, …)` splice in.
+   */
+  unchainTasks(): Signature[] {
+    const tasks = this.tasks.map((t) => t.clone());
+    const last = tasks[tasks.length - 1];
+    if (last) for (const cb of signatureList(this.options.link)) last.link(cb);
+    for (const eb of signatureList(this.options.link_error)) {
+      for (const t of tasks) t.linkError(eb);
+    }
+    return tasks;
   }
 
   protected override make(init: SignatureInit): Signature {
@@ -190,7 +205,7 @@ function mergeStep(steps: Signature[], other: Signature, cloneOther: boolean): v
     return;
   }
   if (other instanceof Chain) {
-    const inner = other.tasks;
+    const inner = other.unchainTasks();
     inner.forEach((t, i) => {
       mergeStep(steps, t, cloneOther || i !== inner.length - 1);
     });

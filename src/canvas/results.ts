@@ -1,6 +1,6 @@
 import { AsyncResult, type GetOptions, type ResultHost } from '../client/async-result';
 import { BackendError } from '../errors/errors';
-import { groupResultTuple } from '../protocol/result-meta';
+import { groupResultTuple, resultTuple } from '../protocol/result-meta';
 import { isPyDict, type PyValue } from '../serialization/py-values';
 import type { ResultRef } from './result-ref';
 
@@ -12,6 +12,14 @@ export class CanvasTaskResult<R = PyValue> extends AsyncResult<R> {
     readonly parent: CanvasResult | null = null,
   ) {
     super(id, host);
+  }
+
+  /**
+   * `AsyncResult.as_tuple()`: `[[id, parent tuple], null]` — what Celery's backend stores when a
+   * task returns a result (`Backend.prepare_value`) and what `result_from_tuple` reads.
+   */
+  asTuple(): PyValue {
+    return resultTuple(this.id, this.parent ? this.parent.asTuple() : null);
   }
 }
 
@@ -29,6 +37,14 @@ export class GroupResult {
     private readonly host: ResultHost,
     readonly parent: CanvasResult | null = null,
   ) {}
+
+  /** `GroupResult.as_tuple()`: `[[gid, parent tuple], [member tuples…]]`. */
+  asTuple(): PyValue {
+    return [
+      [this.id, this.parent ? this.parent.asTuple() : null],
+      this.results.map((r) => r.asTuple()),
+    ];
+  }
 
   /** `GroupResult.save()`: the group tuple `[[gid, null], [[[id, null], null], …]]`. */
   async save(): Promise<void> {

@@ -2,13 +2,17 @@ import { parseArgs } from 'node:util';
 import { createApp } from '../app/app';
 import {
   Beat,
+  BeatPidbox,
+  beatNodename,
   every,
   FileBeatStore,
   RedBeatStore,
   type BeatEntry,
   type BeatSchedule,
 } from '../beat/index';
+import { profileOf } from '../app/factories';
 import { resolveConfig, type CeleryConfig } from '../config/config';
+import { getProfile } from '../protocol/profiles';
 import type { PyValue } from '../serialization/py-values';
 import type { CliIo } from './io';
 import { loadAppModule } from './worker';
@@ -23,6 +27,10 @@ options:
                            leader lock, shared with Python RedBeat) or default (a JSON file)
   -s, --schedule FILE      the default scheduler's file (beatScheduleFilename)
       --max-interval S     beatMaxLoopInterval: the longest sleep between checks (default 300)
+      --enable-remote-control / --no-enable-remote-control
+                           answer \`celery inspect ping\` as Celery 5.7's beat does, so beat can be
+                           health-checked (overrides beatEnableRemoteControl, default off)
+  -n, --hostname NAME      node name to answer remote control on (default celerybeat@%h)
   -b, --broker URL         brokerUrl
   -l, --loglevel LEVEL     debug | info | warning | error (default info)
   -h, --help               this text
@@ -37,7 +45,10 @@ function entriesOf(config: CeleryConfig): BeatEntry[] {
       schedule = every(e.schedule, { relative: e.relative ?? false });
     else if ('isDue' in e.schedule && 'nextRunAfter' in e.schedule)
       schedule = e.schedule as BeatSchedule;
-    else throw new Error(`beatSchedule.${name}.schedule: expected seconds, every(…) or crontab(…)`);
+    else
+      throw new Error(
+        `beatSchedule.${name}.schedule: expected seconds, every(…), crontab(…) or solar(…)`,
+      );
     return {
       name,
       task: e.task,
@@ -60,6 +71,9 @@ export async function beatCommand(argv: readonly string[], io: CliIo): Promise<n
         scheduler: { type: 'string', short: 'S' },
         schedule: { type: 'string', short: 's' },
         'max-interval': { type: 'string' },
+        'enable-remote-control': { type: 'boolean' },
+        'no-enable-remote-control': { type: 'boolean' },
+        hostname: { type: 'string', short: 'n' },
         broker: { type: 'string', short: 'b' },
         loglevel: { type: 'string', short: 'l' },
         help: { type: 'boolean', short: 'h' },
@@ -110,21 +124,46 @@ export async function beatCommand(argv: readonly string[], io: CliIo): Promise<n
     : new FileBeatStore(config.beatScheduleFilename ?? 'celerybeat-schedule.json');
   const app = createApp(config);
   const maxInterval = config.beatMaxLoopInterval ?? 300;
-  const beat = new Beat({
+  const brokerUri = config.brokerUrl.replace(/:[^:@/]*@/, ':**@');
+  // `Service.remote_control`: the flag, else `beat_enable_remote_control` (default off).
+  const remoteControl = values['no-enable-remote-control']
+    ? false
+    : (values['enable-remote-control'] ?? config.beatEnableRemoteControl ?? false);
+  let pidbox: BeatPidbox | undefined;
+  const beat: Beat = new Beat({
     store,
     entries,
     sender: app,
     maxInterval,
     ...(config.redbeatLockTimeout !== undefined ? { lockTimeout: config.redbeatLockTimeout } : {}),
     logger: log,
+    onReady: async () => {
+      if (!remoteControl) return;
+      pidbox = new BeatPidbox({
+        broker: await app.broker(),
+        hostname: values.hostname ?? null,
+        maxInterval,
+        maxTickAge: config.beatRemoteControlMaxTickAge ?? null,
+        tickAge: () => beat.tickAge(),
+        namespace: config.controlExchange,
+        accept: config.acceptContent,
+        serializer: config.taskSerializer,
+        jsonDialect: config.jsonDialect,
+        queueExclusive: getProfile(profileOf(config.celeryLine)).exclusiveControlQueues === true,
+        brokerUri,
+        log,
+      });
+      await pidbox.start();
+    },
   });
   io.stdout(
     `celery beat (celery-wire) is starting.\n` +
       `__    -    ... __   -        _\n` +
       `Configuration ->\n` +
-      `    . broker -> ${config.brokerUrl.replace(/:[^:@/]*@/, ':**@')}\n` +
+      `    . broker -> ${brokerUri}\n` +
       `    . scheduler -> ${redbeat ? 'redbeat.schedulers.RedBeatScheduler' : 'celery-wire FileBeatStore'}\n` +
-      `    . maxinterval -> ${String(maxInterval)} seconds\n`,
+      `    . maxinterval -> ${String(maxInterval)} seconds\n` +
+      (remoteControl ? `    . remote control -> ${beatNodename(values.hostname ?? null)}\n` : ''),
   );
   const stop = (): void => {
     void beat.stop();
@@ -139,6 +178,7 @@ export async function beatCommand(argv: readonly string[], io: CliIo): Promise<n
   } finally {
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
+    await pidbox?.stop().catch(() => undefined);
     await app.close();
     if (store instanceof RedBeatStore) await store.close();
   }

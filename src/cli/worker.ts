@@ -326,7 +326,6 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
           ? {}
           : { workerPrefetchMultiplier: args.prefetchMultiplier }),
         ...(args.celeryLine === undefined ? {} : { celeryLine: args.celeryLine }),
-        ...(args.pool === undefined ? {} : { workerPool: args.pool }),
         ...(args.autoscale === undefined ? {} : { workerAutoscaler: args.autoscale }),
         ...(args.maxTasksPerChild === undefined
           ? {}
@@ -348,6 +347,9 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
       // With --autoscale the worker is sized for its max (`celery worker`: concurrency = max).
       concurrency: config.workerAutoscaler?.max ?? args.concurrency,
       hostname: args.hostname,
+      // `-P` goes to the worker, as Celery passes it to `WorkController`: it is no setting, so
+      // `inspect conf` does not list it (the app's own `workerPool` still applies without -P).
+      ...(args.pool === undefined ? {} : { pool: args.pool }),
       // Pool threads load the app module themselves to find the handlers.
       appModule: resolve(args.app),
       sendEvents: args.events,

@@ -1,4 +1,4 @@
-import type { CeleryProfileName } from '../protocol/profiles';
+import { getProfile, type CeleryProfile, type CeleryProfileName } from '../protocol/profiles';
 import type { SignatureDict } from '../protocol/signature';
 import type { TaskInput } from '../protocol/task-input';
 import type { Instant } from '../protocol/time';
@@ -55,6 +55,11 @@ export interface ApplyOptions {
   deliveryMode?: 1 | 2;
   /** `replaced_task_nesting` header (`Task.replace` depth; 5.7 headers). */
   replacedTaskNesting?: number;
+  /**
+   * `origin`: the sender's node name (default `gen<pid>@<host>`). Celery sends it as a message
+   * property on every line, and as the `origin` header from 5.3 (retries keep the request's).
+   */
+  origin?: string;
 }
 
 /** A signature dict, or anything that turns into one (a canvas `Signature`). */
@@ -113,7 +118,6 @@ export function toTaskInput(
   put(t, 'expires', o.expires);
   put(t, 'priority', priority);
   put(t, 'headers', o.headers);
-  put(t, 'extraProperties', o.properties);
   put(t, 'timeLimit', o.timeLimit);
   put(t, 'softTimeLimit', o.softTimeLimit);
   put(t, 'retries', o.retries);
@@ -126,6 +130,29 @@ export function toTaskInput(
   put(t, 'parentId', o.parentId);
   put(t, 'groupId', o.groupId);
   put(t, 'groupIndex', o.groupIndex);
-  put(t, 'replacedTaskNesting', o.replacedTaskNesting);
+  // The common call names neither: no profile lookup on the send path.
+  if (o.replacedTaskNesting === undefined && o.origin === undefined) {
+    put(t, 'extraProperties', o.properties);
+  } else {
+    nestingAndOrigin(t, o, getProfile(d.profile));
+  }
   return t;
+}
+
+/**
+ * `replaced_task_nesting` and `origin` per line: a header where this line's `as_task_v2` names
+ * it (nesting from 5.3, origin from 5.3: `originOption`), and otherwise — and for `origin` on
+ * every line — a `send_task_message` `**properties` entry, in `Context.as_execution_options`
+ * order (nesting, then origin), before the caller's own properties.
+ */
+function nestingAndOrigin(t: TaskInput, o: ApplyOptions, profile: CeleryProfile): void {
+  const nestingHeader = profile.headerKeys.includes('replaced_task_nesting');
+  if (nestingHeader) put(t, 'replacedTaskNesting', o.replacedTaskNesting);
+  if (profile.originOption === true) put(t, 'origin', o.origin);
+  const nestingProp = o.replacedTaskNesting !== undefined && !nestingHeader;
+  put(t, 'extraProperties', {
+    ...(nestingProp ? { replaced_task_nesting: o.replacedTaskNesting ?? 0 } : {}),
+    ...(o.origin === undefined ? {} : { origin: o.origin }),
+    ...o.properties,
+  });
 }

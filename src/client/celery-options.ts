@@ -150,6 +150,9 @@ export const CELERY_APPLY_OPTIONS: Readonly<Record<string, Setter>> = {
   group_index: (o, v) => {
     set(o, 'groupIndex', int(v));
   },
+  origin: (o, v) => {
+    set(o, 'origin', str(v));
+  },
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { ResultBackend } from '../backends/backend';
 import type { Broker, PublishItem, QueueSpec } from '../brokers/broker';
+import { isFanoutBroker } from '../brokers/fanout';
 import { controlRequestMessage, pidboxExchange } from '../protocol/control';
 import type { CeleryProfileName } from '../protocol/profiles';
 import type { RawMessage } from '../protocol/raw-message';
@@ -52,10 +53,9 @@ export interface PreparedTask {
 }
 
 /**
- * A sink queue that keeps `celery.pidbox` declared the way kombu declares it (fanout,
- * `durable=False`; `kombu/pidbox.py`, `Mailbox._get_exchange`). The `Broker` interface can only
- * declare an exchange together with a queue, so the queue holds nothing (`x-max-length: 0`) and
- * disappears when unused (`x-expires`).
+ * For a broker that cannot declare a bare exchange (no {@link FanoutBroker}, e.g. SQS): a sink
+ * queue that keeps `celery.pidbox` declared; it holds nothing (`x-max-length: 0`) and disappears
+ * when unused (`x-expires`). AMQP and Redis declare the exchange alone, as kombu does.
  */
 function pidboxSink(controlExchange: string): QueueSpec {
   return {
@@ -242,6 +242,15 @@ export class CeleryClient implements ResultHost {
       },
     );
     const broker = await this.deps.broker();
+    if (isFanoutBroker(broker)) {
+      // kombu `Mailbox._publish`: `declare=[exchange]` — the fanout `<ns>.pidbox`, `durable=False`
+      // (`Mailbox._get_exchange`), and no queue: a reply-less broadcast declares none, so nothing
+      // transient and non-exclusive exists for RabbitMQ 4.3 to refuse (error 541).
+      // The broker caches it per connection (`maybe_declare`), so a new connection re-declares.
+      await broker.declareExchange(pub.exchange, 'fanout', { durable: false, autoDelete: false });
+      await broker.publish(pub.message, { exchange: pub.exchange, routingKey: pub.routingKey });
+      return;
+    }
     await broker.publish(pub.message, {
       exchange: pub.exchange,
       routingKey: pub.routingKey,

@@ -13,8 +13,8 @@ export type {
 /** One `beat_schedule` entry, with Celery's keys. */
 export interface BeatScheduleEntrySetting {
   task: string;
-  /** Seconds, or a schedule made with celery-wire's `every(…)` / `crontab(…)`. */
-  schedule: number | { readonly kind: 'interval' | 'crontab' };
+  /** Seconds, or a schedule made with celery-wire's `every(…)` / `crontab(…)` / `solar(…)`. */
+  schedule: number | { readonly kind: 'interval' | 'crontab' | 'solar' };
   args?: readonly unknown[];
   kwargs?: Readonly<Record<string, unknown>>;
   /** `apply_async` options in Celery's snake_case (`queue`, `routing_key`, `priority`, …). */
@@ -88,6 +88,20 @@ export interface CeleryConfig {
   taskIgnoreResult: boolean;
   taskAcksLate: boolean;
   taskRejectOnWorkerLost: boolean;
+  /**
+   * `task_acks_on_failure_or_timeout` (default True): with `acks_late`, a failed or timed-out task
+   * is acked; False rejects a failure without requeue and requeues a hard time limit.
+   */
+  taskAcksOnFailureOrTimeout: boolean;
+  /** `task_acks_on_failure` (Celery 5.7; null: `taskAcksOnFailureOrTimeout`). */
+  taskAcksOnFailure: boolean | null;
+  /** `task_acks_on_timeout` (Celery 5.7; null: `taskAcksOnFailureOrTimeout`). */
+  taskAcksOnTimeout: boolean | null;
+  /**
+   * `task_retry_on_worker_lost` (Celery 5.7, default False): a task whose pool thread died is
+   * retried after `defaultRetryDelay` while it has retries left, instead of failing.
+   */
+  taskRetryOnWorkerLost: boolean;
   taskTrackStarted: boolean;
   taskTimeLimit: number | null;
   taskSoftTimeLimit: number | null;
@@ -125,6 +139,10 @@ export interface CeleryConfig {
   beatMaxLoopInterval?: number;
   /** `beat_schedule_filename`: where the default scheduler keeps last runs (JSON, not shelve). */
   beatScheduleFilename?: string;
+  /** `beat_enable_remote_control` (Celery 5.7, default false): beat answers `inspect ping`. */
+  beatEnableRemoteControl?: boolean;
+  /** `beat_remote_control_max_tick_age` (s): silent when the scheduler has not ticked for that long. */
+  beatRemoteControlMaxTickAge?: number | null;
   /** RedBeat's `redbeat_redis_url` (default: `brokerUrl`), `redbeat_key_prefix`, `redbeat_lock_key`, `redbeat_lock_timeout`. */
   redbeatRedisUrl?: string;
   redbeatKeyPrefix?: string;
@@ -180,6 +198,19 @@ export interface CeleryConfig {
   /** `redis_backend_use_ssl`: the same `ssl_*` keys for the Redis result backend. */
   redisBackendUseSsl: Readonly<Record<string, unknown>> | null;
   /**
+   * The Redis result backend's connection (`celery/backends/redis.py`, `RedisBackend.__init__`):
+   * `redis_socket_timeout` (seconds, Celery's default 120.0; 0/null = none),
+   * `redis_socket_connect_timeout`, `redis_socket_keepalive`, `redis_retry_on_timeout`,
+   * `redis_max_connections`, `redis_backend_health_check_interval` (seconds, off by default).
+   * Checked when the backend is built (`E_CONFIG` naming the setting).
+   */
+  redisSocketTimeout?: number | null;
+  redisSocketConnectTimeout?: number | null;
+  redisSocketKeepalive?: boolean | null;
+  redisRetryOnTimeout?: boolean | null;
+  redisMaxConnections?: number | null;
+  redisBackendHealthCheckInterval?: number | null;
+  /**
    * Size caps in bytes. Celery and kombu have none; these are celery-wire's own settings. A task
    * message whose body exceeds `messageMaxSize` (default 128 MiB, RabbitMQ 3.8–3.13's
    * `max_message_size`), or decompresses past `messageMaxDecompressedSize` (default 256 MiB),
@@ -228,6 +259,10 @@ export const DEFAULT_CONFIG: CeleryConfig = {
   taskIgnoreResult: false,
   taskAcksLate: false,
   taskRejectOnWorkerLost: false,
+  taskAcksOnFailureOrTimeout: true,
+  taskAcksOnFailure: null,
+  taskAcksOnTimeout: null,
+  taskRetryOnWorkerLost: false,
   taskTrackStarted: false,
   taskTimeLimit: null,
   taskSoftTimeLimit: null,

@@ -1,4 +1,5 @@
 import { numArg } from '../protocol/control-args';
+import type { PyValue } from '../serialization/py-values';
 import type { PoolControl } from '../worker/pool-control';
 import { nok, ok, PyControlError, type ControlHandler } from './pidbox';
 
@@ -20,6 +21,12 @@ export interface PoolTarget {
  * `grow`/`shrink` (AttributeError) and no `restart` (NotImplementedError).
  */
 export function poolHandlers(t: PoolTarget): [string, ControlHandler][] {
+  // `autoscale(state, max=None, min=None)`: an absent bound (`celery control autoscale 4`) is
+  // left unchanged by `Autoscaler.update`, not set to 0.
+  const bound = (v: PyValue | undefined): number | null => {
+    const n = numArg(v);
+    return n === undefined ? null : Math.trunc(n);
+  };
   const noAttr = (name: string): PyControlError =>
     new PyControlError('AttributeError', `'TaskPool' object has no attribute '${name}'`);
   const resize = (verb: 'grow' | 'shrink'): ControlHandler => {
@@ -58,10 +65,7 @@ export function poolHandlers(t: PoolTarget): [string, ControlHandler][] {
       'autoscale',
       async (a) => {
         const pool = t.poolControl();
-        const r =
-          t.autoscaling() && pool
-            ? pool.autoscale(Math.trunc(numArg(a.max) ?? 0), Math.trunc(numArg(a.min) ?? 0))
-            : null;
+        const r = t.autoscaling() && pool ? pool.autoscale(bound(a.max), bound(a.min)) : null;
         if (r === null) throw new PyControlError('ValueError', 'Autoscale not enabled');
         const [max, min] = await r;
         return ok(`autoscale now max=${String(max)} min=${String(min)}`);

@@ -30,7 +30,13 @@ export interface ControlTarget extends PoolTarget, StampedTarget {
   clockValue(): number;
   /** Returns false for an unknown task name; throws RangeError for an invalid rate. */
   setRateLimit(name: string, rate: string | number | null): boolean;
-  setTimeLimit(name: string, hard: number | null, soft: number | null): boolean;
+  /** `shown`: the values as sent, for `registered` (Celery keeps `10.0` a float). */
+  setTimeLimit(
+    name: string,
+    hard: number | null,
+    soft: number | null,
+    shown?: { hard: PyValue; soft: PyValue },
+  ): boolean;
   /** Whether task events are sent now; null when the worker has no event dispatcher. */
   eventsEnabled(): boolean | null;
   setEvents(enabled: boolean): void;
@@ -46,6 +52,27 @@ function idSetRepr(ids: readonly string[]): string {
 }
 
 const numOrNull = (v: PyValue | undefined): number | null => numArg(v) ?? null;
+
+/** Python `float(s)` (`float` accepts surrounding whitespace, `_` between digits, inf/nan). */
+const PY_FLOAT =
+  /^\s*[+-]?(?:(?:\d(?:_?\d)*)?\.?\d(?:_?\d)*(?:[eE][+-]?\d(?:_?\d)*)?|\d(?:_?\d)*\.|inf(?:inity)?|nan)\s*$/i;
+
+/**
+ * What `celery.utils.time.rate(r)` raises, as `repr(exc)`, or undefined for a valid rate:
+ * `RATE_MODIFIER_MAP[modifier or 's'](float(ops))` looks the modifier up first (an unknown one is
+ * a `KeyError`, which `rate_limit` does not catch: the command fails), then `float(ops)`.
+ */
+function pyRateError(r: string | number | null): string | undefined {
+  if (typeof r !== 'string' || r === '') return undefined;
+  const slash = r.indexOf('/');
+  const ops = slash < 0 ? r : r.slice(0, slash);
+  const modifier = slash < 0 ? '' : r.slice(slash + 1);
+  if (!['', 's', 'm', 'h'].includes(modifier)) throw new PyControlError('KeyError', modifier);
+  if (!PY_FLOAT.test(ops)) {
+    return `ValueError(${reprStr(`could not convert string to float: ${reprStr(ops)}`)})`;
+  }
+  return undefined;
+}
 
 /**
  * The built-in command table (`celery/worker/control.py`, `Panel.data`), bound to a worker;
@@ -115,6 +142,10 @@ export function controlHandlers(
     const name = strArg(a.task_name) ?? '';
     const r = a.rate_limit;
     const rate = typeof r === 'string' || typeof r === 'number' ? r : null;
+    // As `rate_limit` does: `rate(rate_limit)` is checked before the task is looked up, so a bad
+    // rate is reported even for an unknown task.
+    const invalid = pyRateError(rate);
+    if (invalid !== undefined) return nok(`Invalid rate limit string: ${invalid}`);
     try {
       if (!t.setRateLimit(name, rate)) return nok('unknown task');
     } catch (e) {
@@ -127,22 +158,49 @@ export function controlHandlers(
   });
   m.set('time_limit', (a) => {
     const name = strArg(a.task_name) ?? '';
-    if (!t.setTimeLimit(name, numOrNull(a.hard), numOrNull(a.soft))) return nok('unknown task');
+    // The values as sent are what `registered time_limit` shows: Celery stores them unconverted,
+    // so the CLI's floats print `10.0` and an int from `app.control.time_limit` prints `10`.
+    const shown = { hard: a.hard ?? null, soft: a.soft ?? null };
+    // In force, 0 is no limit (`soft_time_limit or default`, billiard's falsy timeout).
+    const limit = (v: PyValue | undefined): number | null =>
+      numOrNull(v) === 0 ? null : numOrNull(v);
+    if (!t.setTimeLimit(name, limit(a.hard), limit(a.soft), shown)) {
+      return nok('unknown task');
+    }
     return ok('time limits set successfully');
   });
-  m.set('enable_events', () => {
+  // The dispatcher's event groups (`celery/worker/consumer/events.py`): a worker started with
+  // task events (-E) has no group filter (groups=None: every group is sent), so `disable_events`
+  // finds no 'task' group to drop and answers "already disabled" while task events keep flowing,
+  // exactly as on a Python -E worker; one started without has ['worker'], and the two commands
+  // add and drop 'task'.
+  // Read on first use: until a command changes them, the groups are the start-up ones.
+  let groups: Set<string> | undefined;
+  const groupsOf = (): Set<string> | null => {
     const on = t.eventsEnabled();
-    if (on === null) return nok('event dispatcher unavailable');
-    if (on) return ok('task events already enabled');
-    t.setEvents(true);
-    return ok('task events enabled');
+    if (on === null) return null;
+    groups ??= new Set<string>(on ? [] : ['worker']);
+    return groups;
+  };
+  m.set('enable_events', () => {
+    const g = groupsOf();
+    if (g === null) return nok('event dispatcher unavailable');
+    if (g.size > 0 && !g.has('task')) {
+      g.add('task');
+      t.setEvents(true);
+      return ok('task events enabled');
+    }
+    return ok('task events already enabled');
   });
   m.set('disable_events', () => {
-    const on = t.eventsEnabled();
-    if (on === null) return nok('event dispatcher unavailable');
-    if (!on) return ok('task events already disabled');
-    t.setEvents(false);
-    return ok('task events disabled');
+    const g = groupsOf();
+    if (g === null) return nok('event dispatcher unavailable');
+    if (g.has('task')) {
+      g.delete('task');
+      t.setEvents(false);
+      return ok('task events disabled');
+    }
+    return ok('task events already disabled');
   });
   m.set('heartbeat', async () => {
     await t.heartbeat();

@@ -61,7 +61,6 @@ export class MailboxClient {
   readonly clock = new LamportClock();
   private consumer: Promise<Consumer> | undefined;
   private readonly waiting = new Map<string, Waiter>();
-  private declared: Promise<void> | undefined;
 
   constructor(private readonly d: MailboxClientDeps) {}
 
@@ -161,10 +160,10 @@ export class MailboxClient {
       const b = await this.d.broker();
       // kombu `declare=[exchange]`: the fanout `<ns>.pidbox` (on Redis this is what makes the
       // publish a PUBLISH to the subscribers rather than a push to bound lists).
-      this.declared ??= isFanoutBroker(b)
-        ? b.declareExchange(pub.exchange, 'fanout', { durable: false, autoDelete: false })
-        : Promise.resolve();
-      await this.declared;
+      // The broker caches it per connection, so a new connection (failover) re-declares it.
+      if (isFanoutBroker(b)) {
+        await b.declareExchange(pub.exchange, 'fanout', { durable: false, autoDelete: false });
+      }
       await b.publish(pub.message, { exchange: pub.exchange, routingKey: pub.routingKey });
       if (!w) return undefined;
       const waiter = w;

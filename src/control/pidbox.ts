@@ -1,5 +1,6 @@
-import type { Broker, Consumer } from '../brokers/broker';
-import { isFanoutBroker, type FanoutMessage } from '../brokers/fanout';
+import type { Broker, Subscription } from '../brokers/broker';
+import { isFanoutBroker, type FanoutBroker, type FanoutMessage } from '../brokers/fanout';
+import { BrokerError, InconsistencyError } from '../errors/errors';
 import type { LamportClock } from '../events/clock';
 import { controlReplyMessage, parseControlRequest } from '../protocol/control';
 import { pyRepr } from '../protocol/repr';
@@ -31,6 +32,11 @@ export interface PidboxNodeOptions {
   log?: (msg: string) => void;
   /** `control_queue_exclusive` (Celery 5.7.0: true; before: false). */
   queueExclusive?: boolean;
+  /**
+   * Checked for each command addressed to this node before dispatch; false: no reply at all.
+   * Beat's node answers `ping` only and stays silent otherwise (`celery/beat.py`, `BeatPidbox`).
+   */
+  admits?: (method: string) => boolean;
 }
 
 /** kombu `matcher`: `glob` (fnmatch) and `pcre` (re.search). */
@@ -50,7 +56,7 @@ function matches(hostname: string, pattern: string, matcher: string): boolean {
  * `reply.<ns>.pidbox` with headers `{ticket, clock}`, delivery_mode 1.
  */
 export class PidboxNode {
-  private consumer: Consumer | undefined;
+  private consumer: Subscription | undefined;
   private readonly ns: string;
 
   constructor(private readonly o: PidboxNodeOptions) {
@@ -62,7 +68,33 @@ export class PidboxNode {
     if (!isFanoutBroker(b)) throw new Error('broker cannot consume fanout exchanges');
     const exchange = `${this.ns}.pidbox`;
     await b.declareExchange(exchange, 'fanout', { durable: false, autoDelete: false });
-    this.consumer = await b.subscribeFanout(
+    this.consumer = await this.listen(b, exchange);
+  }
+
+  /**
+   * `Node.listen`. An exclusive pidbox queue (Celery 5.7 on RabbitMQ) held by another connection
+   * is refused with 405 RESOURCE_LOCKED: kombu turns that into `InconsistencyError` with its
+   * `W_PIDBOX_IN_USE` text, which says what to do; so do we.
+   */
+  private async listen(b: FanoutBroker, exchange: string): Promise<Subscription> {
+    try {
+      return await this.subscribe(b, exchange);
+    } catch (e) {
+      if (e instanceof BrokerError && e.replyCode === 405) {
+        throw new InconsistencyError(
+          `A node named ${this.o.hostname} is already using this process mailbox!\n\n` +
+            'Maybe you forgot to shutdown the other node or did not do so properly?\n' +
+            'Or if you meant to start multiple nodes on the same host please make sure\n' +
+            'you give each node a unique node name!',
+          { cause: e, replyCode: 405 },
+        );
+      }
+      throw e;
+    }
+  }
+
+  private subscribe(b: FanoutBroker, exchange: string): Promise<Subscription> {
+    return b.subscribeFanout(
       {
         name: `${this.o.hostname}.${exchange}`,
         exchange,
@@ -121,6 +153,7 @@ export class PidboxNode {
     else run = true;
     if (!run) return undefined;
     const method = req.method;
+    if (this.o.admits && !this.o.admits(method)) return undefined;
     let reply: PyValue;
     const h = this.o.handlers.get(method);
     try {

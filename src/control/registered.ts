@@ -21,7 +21,7 @@ function pyStr(v: PyValue): string {
 export function taskAttributes(
   def: TaskDefinition,
   config: CeleryConfig,
-  limits?: { hard: number | null; soft: number | null },
+  limits?: { hard: PyValue; soft: PyValue },
 ): Record<string, PyValue> {
   const o = def.options;
   const attrs: Record<string, PyValue | undefined> = {

@@ -143,6 +143,34 @@ export class BrokerConnectionError extends BrokerError {
   }
 }
 
+/**
+ * kombu's `InconsistencyError`: the broker's state contradicts this node's, e.g. another node of
+ * the same name holds the exclusive pidbox queue (`kombu/pidbox.py`, `Node.Consumer` on a 405).
+ */
+export class InconsistencyError extends BrokerError {
+  constructor(message: string, options?: ErrorOptions & { replyCode?: number }) {
+    super(message, options);
+    this.name = 'InconsistencyError';
+  }
+}
+
+/**
+ * A `mandatory` publish that the broker handed back as unroutable (AMQP `basic.return`, 312
+ * NO_ROUTE: no queue bound to the routing key at that moment). `returned` are the items concerned.
+ */
+export class MessageReturnedError extends BrokerError {
+  readonly returned: readonly unknown[];
+  constructor(
+    message: string,
+    returned: readonly unknown[],
+    options?: ErrorOptions & { replyCode?: number },
+  ) {
+    super(message, options);
+    this.name = 'MessageReturnedError';
+    this.returned = returned;
+  }
+}
+
 /** A result backend failed or refused an operation (Celery `celery.exceptions.BackendError`). */
 export class BackendError extends CeleryError {
   constructor(message: string, options?: ErrorOptions) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Broker, Consumer } from '../brokers/broker';
+import type { Broker, Subscription } from '../brokers/broker';
 import { isFanoutBroker, type FanoutMessage } from '../brokers/fanout';
 import { EVENT_EXCHANGE, parseEventBody } from '../protocol/event';
 import { PyFloat, type PyValue } from '../serialization/py-values';
@@ -22,6 +22,11 @@ export interface EventReceiverOptions {
   nodeId?: string;
   /** `accept_content` (default json). */
   accept?: readonly string[];
+  /**
+   * `event_queue_exclusive` (Celery 5.7.0 default true, 5.6 false; before 5.6 the queue is
+   * never exclusive, `celery/events/receiver.py`, `EventReceiver.__init__`).
+   */
+  exclusive?: boolean;
   /** Keep Celery's `State` bookkeeping in {@link EventReceiver.state} (default true). */
   state?: boolean;
   /** Wall clock in seconds (default `Date.now()/1000`). */
@@ -40,7 +45,7 @@ export interface EventReceiverOptions {
 export class EventReceiver extends EventEmitter implements AsyncIterable<CeleryEvent> {
   readonly clock = new LamportClock();
   readonly state: EventState | null;
-  private consumer: Consumer | undefined;
+  private consumer: Subscription | undefined;
   private readonly queue: CeleryEvent[] = [];
   private readonly waiters: ((r: IteratorResult<CeleryEvent>) => void)[] = [];
   private closed = false;
@@ -50,7 +55,7 @@ export class EventReceiver extends EventEmitter implements AsyncIterable<CeleryE
     this.state = o.state === false ? null : new EventState(o.now);
   }
 
-  /** Declare the queue (`<prefix>.<uuid>`, auto-delete, transient, TTL 5 s, expires 60 s) and consume. */
+  /** Declare the queue (`<prefix>.<uuid>`, auto-delete, transient, TTL 5 s, expires 60 s; exclusive per `exclusive`) and consume. */
   async start(): Promise<void> {
     const b = this.o.broker;
     if (!isFanoutBroker(b)) throw new Error('broker cannot consume fanout exchanges');
@@ -65,8 +70,10 @@ export class EventReceiver extends EventEmitter implements AsyncIterable<CeleryE
         routingKey: this.o.routingKey ?? '#',
         durable: false,
         autoDelete: true,
+        exclusive: this.o.exclusive ?? false,
         // event_queue_ttl 5.0 s, event_queue_expires 60.0 s (`celery/app/defaults.py`).
-        arguments: { 'x-message-ttl': 5000, 'x-expires': 60000 },
+        // kombu's order: `Queue.queue_declare` passes `expires` before `message_ttl` (`kombu/entity.py`).
+        arguments: { 'x-expires': 60000, 'x-message-ttl': 5000 },
       },
       (m) => {
         this.onMessage(m);

@@ -15,6 +15,27 @@ export function normalizeGlobalKeyPrefix(prefix: string | undefined): string {
   return /[:_.-]$/.test(prefix) ? prefix : `${prefix}_`;
 }
 
+/**
+ * How a line's Celery joins `result_backend_transport_options['global_keyprefix']` to its key
+ * prefixes (`BaseKeyValueStoreBackend._add_global_keyprefix`): 5.5+ add `_` unless the prefix ends
+ * in one of `:_-.`; 5.3 and 5.4 always add `_` (`f"{global_keyprefix}_{…}"`); 5.2 and older
+ * have no such option.
+ */
+export type BackendKeyprefixStyle = 'separator-aware' | 'underscore' | 'none';
+
+/**
+ * The prefix as the line's Celery puts it before `celery-task-meta-` (`''` for none). The result
+ * ends in `_` or one of `:.-`, so {@link normalizeGlobalKeyPrefix} leaves it as it is: it can be
+ * passed on as the `globalKeyPrefix` of the key functions below.
+ */
+export function lineGlobalKeyPrefix(
+  prefix: string | undefined,
+  style: BackendKeyprefixStyle,
+): string {
+  if (!prefix || style === 'none') return '';
+  return style === 'underscore' ? `${prefix}_` : normalizeGlobalKeyPrefix(prefix);
+}
+
 /** The three key prefixes after the global prefix is applied. */
 export interface BackendKeyPrefixes {
   task: string;

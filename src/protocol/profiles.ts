@@ -1,9 +1,19 @@
+import {
+  EXECUTION_OPTIONS_44,
+  EXECUTION_OPTIONS_51,
+  EXECUTION_OPTIONS_52,
+} from './execution-option-keys';
+import { SQS_52, SQS_57, type SqsProfile } from './sqs-profile';
+import type { BackendKeyprefixStyle } from './backend-keys';
+
 /**
  * Wire differences between Celery release lines. A profile names the line whose exact output we
  * reproduce; `celery-5.7` is the default. Sources: `celery/app/amqp.py`, `AMQP.as_task_v2` at
  * v4.4.7, v5.2.7 and v5.7.0; `celery/app/base.py`, `Celery.send_task`; `celery/backends/base.py`,
  * `Backend._get_result_meta`; `celery/canvas.py`, `Signature` (`chord_size` in 4.x/5.0).
  */
+export type { SqsProfile } from './sqs-profile';
+
 export type CeleryProfileName =
   | 'celery-5.7'
   | 'celery-5.6'
@@ -14,47 +24,6 @@ export type CeleryProfileName =
   | 'celery-5.1'
   | 'celery-5.0'
   | 'celery-4.4';
-
-/**
- * kombu's SQS transport where the lines differ (`kombu/transport/SQS/__init__.py`). Verified
- * against kombu 5.7.0 (Celery 5.7) and 5.2.4 (Celery 5.2); the lines in between keep 5.2's
- * behaviour here until each is checked against its own kombu.
- */
-export interface SqsProfile {
-  /** `visibility_timeout: 0` stands for the default 1800 (5.2: `get(...) or 1800`); 5.7 keeps 0. */
-  zeroVisibilityIsDefault: boolean;
-  /** `fetch_message_attributes` read, and `message_attributes` sent as SQS message attributes. */
-  messageAttributes: boolean;
-  /** `queue_tags` applied when a queue is created. */
-  queueTags: boolean;
-  /** A `MessageGroupId` property is sent on standard queues too. */
-  groupOnStandardQueues: boolean;
-  /** ETA/countdown become `DelaySeconds` (dropped on FIFO queues). */
-  delaySeconds: boolean;
-  /** A requeued message becomes visible after `wait_time_seconds`, not at once. */
-  requeueAfterWaitTime: boolean;
-  /** A rejected message without a redrive policy is deleted. */
-  rejectDeletes: boolean;
-}
-
-const SQS_57: SqsProfile = {
-  zeroVisibilityIsDefault: false,
-  messageAttributes: true,
-  queueTags: true,
-  groupOnStandardQueues: true,
-  delaySeconds: true,
-  requeueAfterWaitTime: true,
-  rejectDeletes: true,
-};
-const SQS_52: SqsProfile = {
-  zeroVisibilityIsDefault: true,
-  messageAttributes: false,
-  queueTags: false,
-  groupOnStandardQueues: false,
-  delaySeconds: false,
-  requeueAfterWaitTime: false,
-  rejectDeletes: false,
-};
 
 /** What a profile changes on the wire. */
 export interface CeleryProfile {
@@ -89,6 +58,11 @@ export interface CeleryProfile {
   redisChordLua: boolean;
   /** kombu ≥5.7 keeps `_kombu.binding_permanent.*` sets (`kombu/transport/redis.py`). */
   redisPermanentBindings: boolean;
+  /**
+   * kombu reads the broker's `global_keyprefix` transport option (kombu ≥ 5.2.0,
+   * `GlobalKeyPrefixMixin`); older kombu ignores it, as every option it does not list.
+   */
+  redisBrokerKeyprefix: boolean;
   /** On Sentinel, fanout messages go to the literal `/{db}.` topic (kombu < 5.4, see `RedisKeyspace`). */
   redisLegacySentinel: boolean;
   /**
@@ -112,11 +86,11 @@ export interface CeleryProfile {
   /** SQS transport behaviour of the line's kombu. */
   sqs: SqsProfile;
   /**
-   * The Redis result backend applies `result_backend_transport_options['global_keyprefix']` the
-   * 5.7 way (`BaseKeyValueStoreBackend._add_global_keyprefix`: `_` added unless the prefix ends
-   * in one of `:_-.`). Absent before 5.3; 5.3–5.6 always join with `_` (not reproduced: off).
+   * How the Redis result backend joins `result_backend_transport_options['global_keyprefix']`
+   * (`BaseKeyValueStoreBackend._add_global_keyprefix`, see `backend-keys.ts`): 5.5+
+   * separator-aware, 5.3/5.4 always `_`, none before 5.3.
    */
-  redisBackendLinePrefixes: boolean;
+  redisBackendKeyprefix: BackendKeyprefixStyle;
   /**
    * Quorum queues and native delayed delivery (Celery ≥ 5.5: `task_default_queue_type`,
    * `worker_detect_quorum_queues`, the `DelayedDelivery` bootstep, `send_task` publishing
@@ -153,6 +127,34 @@ export interface CeleryProfile {
    * columns, and a stored SUCCESS is never overwritten (`_update_result` checks the state).
    */
   databaseTaskMeta57?: boolean;
+  /**
+   * `as_task_v2` takes the caller's `origin` option for the `origin` header (Celery ≥ 5.3); before,
+   * the header is always the sender's `anon_nodename()` and the option reaches only the message
+   * properties (`send_task_message`'s `**properties`), as on every line.
+   */
+  originOption?: boolean;
+  /**
+   * The keys of `Context.as_execution_options` (`celery/app/task.py`), in order: what a retry
+   * passes on. `shadow` from 5.1, `replaced_task_nesting` from 5.2 (a message property on 5.2,
+   * whose `as_task_v2` does not name it).
+   */
+  executionOptionKeys: readonly string[];
+  /**
+   * A retry keeps the request's `ignore_result` (`signature_from_request`,
+   * `get_actual_ignore_result`, Celery 5.7.0); before, `send_task`'s default (`False`) is sent.
+   */
+  retryKeepsIgnoreResult?: boolean;
+  /**
+   * A retry re-sends the request's custom headers (`Context.headers`, filled from the message's
+   * non-Celery headers from 5.2.0); on 4.4–5.1 `headers` is None there and they are dropped.
+   */
+  retryKeepsHeaders?: boolean;
+  /**
+   * The remote-control mailbox serializes with `task_serializer` and accepts `accept_content`
+   * (`celery/app/control.py`, `Control.__init__`, Celery ≥ 5.1); on 4.4/5.0 it is json only
+   * (`accept=['json']`, kombu's default serializer), so those workers drop a msgpack/yaml command.
+   */
+  mailboxFollowsTaskSerializer?: boolean;
 }
 
 const BASE_KEYS = [
@@ -195,13 +197,14 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     legacyCanvas: false,
     redisChordLua: true,
     redisPermanentBindings: true,
+    redisBrokerKeyprefix: true,
     redisLegacySentinel: false,
     revokeMarksBackend: true,
     revokeReplySetRepr: true,
     authB64Fields: true,
     authExpiryOnVerify: true,
     sqs: SQS_57,
-    redisBackendLinePrefixes: true,
+    redisBackendKeyprefix: 'separator-aware',
     nativeDelayedDelivery: true,
     stripDelayPrefix: true,
     perConsumerQosOnRabbit4: true,
@@ -209,6 +212,11 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     confDefaultsTable: '5.7',
     chordUnlockExchangeTypeKwarg: true,
     databaseTaskMeta57: true,
+    originOption: true,
+    retryKeepsIgnoreResult: true,
+    retryKeepsHeaders: true,
+    executionOptionKeys: EXECUTION_OPTIONS_52,
+    mailboxFollowsTaskSerializer: true,
   },
   // 5.3–5.6: values from protocol-fixtures/celery-5.{3,4,5,6} (generated from 5.3.6, 5.4.0, 5.5.3,
   // 5.6.3): the 5.3 stamping headers; aware `date_done` from 5.4.0; `ignore_result: False`,
@@ -234,14 +242,19 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     legacyCanvas: false,
     redisChordLua: false,
     redisPermanentBindings: false,
+    redisBrokerKeyprefix: true,
     redisLegacySentinel: false,
     revokeMarksBackend: true,
     revokeReplySetRepr: true,
     authB64Fields: true,
     authExpiryOnVerify: false,
     sqs: SQS_52,
-    redisBackendLinePrefixes: false,
+    redisBackendKeyprefix: 'separator-aware',
     nativeDelayedDelivery: true,
+    originOption: true,
+    retryKeepsHeaders: true,
+    executionOptionKeys: EXECUTION_OPTIONS_52,
+    mailboxFollowsTaskSerializer: true,
   },
   'celery-5.5': {
     name: 'celery-5.5',
@@ -264,15 +277,20 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     legacyCanvas: false,
     redisChordLua: false,
     redisPermanentBindings: false,
+    redisBrokerKeyprefix: true,
     redisLegacySentinel: false,
     revokeMarksBackend: false,
     revokeReplySetRepr: true,
     authB64Fields: true,
     authExpiryOnVerify: false,
     sqs: SQS_52,
-    redisBackendLinePrefixes: false,
+    redisBackendKeyprefix: 'separator-aware',
     nativeDelayedDelivery: true,
     qosStaticLogTypo: true,
+    originOption: true,
+    retryKeepsHeaders: true,
+    executionOptionKeys: EXECUTION_OPTIONS_52,
+    mailboxFollowsTaskSerializer: true,
   },
   'celery-5.4': {
     name: 'celery-5.4',
@@ -295,13 +313,18 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     legacyCanvas: false,
     redisChordLua: false,
     redisPermanentBindings: false,
+    redisBrokerKeyprefix: true,
     redisLegacySentinel: false,
     revokeMarksBackend: false,
     revokeReplySetRepr: true,
     authB64Fields: false,
     authExpiryOnVerify: false,
     sqs: SQS_52,
-    redisBackendLinePrefixes: false,
+    redisBackendKeyprefix: 'underscore',
+    originOption: true,
+    retryKeepsHeaders: true,
+    executionOptionKeys: EXECUTION_OPTIONS_52,
+    mailboxFollowsTaskSerializer: true,
   },
   'celery-5.3': {
     name: 'celery-5.3',
@@ -324,13 +347,18 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     legacyCanvas: false,
     redisChordLua: false,
     redisPermanentBindings: false,
+    redisBrokerKeyprefix: true,
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: true,
     authB64Fields: false,
     authExpiryOnVerify: false,
     sqs: SQS_52,
-    redisBackendLinePrefixes: false,
+    redisBackendKeyprefix: 'underscore',
+    originOption: true,
+    retryKeepsHeaders: true,
+    executionOptionKeys: EXECUTION_OPTIONS_52,
+    mailboxFollowsTaskSerializer: true,
   },
   'celery-5.2': {
     name: 'celery-5.2',
@@ -346,13 +374,17 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     legacyCanvas: true,
     redisChordLua: false,
     redisPermanentBindings: false,
+    redisBrokerKeyprefix: true,
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
     authB64Fields: false,
     authExpiryOnVerify: false,
     sqs: SQS_52,
-    redisBackendLinePrefixes: false,
+    redisBackendKeyprefix: 'none',
+    retryKeepsHeaders: true,
+    executionOptionKeys: EXECUTION_OPTIONS_52,
+    mailboxFollowsTaskSerializer: true,
   },
   // 5.1.2: `ignore_result` header, no AMQP `expiration` (added in 5.2.0); 5.0.5: as 4.4.7.
   'celery-5.1': {
@@ -370,13 +402,16 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     legacyCanvas: true,
     redisChordLua: false,
     redisPermanentBindings: false,
+    redisBrokerKeyprefix: false,
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
     authB64Fields: false,
     authExpiryOnVerify: false,
     sqs: SQS_52,
-    redisBackendLinePrefixes: false,
+    redisBackendKeyprefix: 'none',
+    executionOptionKeys: EXECUTION_OPTIONS_51,
+    mailboxFollowsTaskSerializer: true,
   },
   'celery-5.0': {
     name: 'celery-5.0',
@@ -393,13 +428,15 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     legacyCanvas: true,
     redisChordLua: false,
     redisPermanentBindings: false,
+    redisBrokerKeyprefix: false,
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
     authB64Fields: false,
     authExpiryOnVerify: false,
     sqs: SQS_52,
-    redisBackendLinePrefixes: false,
+    redisBackendKeyprefix: 'none',
+    executionOptionKeys: EXECUTION_OPTIONS_44,
   },
   'celery-4.4': {
     name: 'celery-4.4',
@@ -415,13 +452,15 @@ export const PROFILES: Readonly<Record<CeleryProfileName, CeleryProfile>> = {
     legacyCanvas: true,
     redisChordLua: false,
     redisPermanentBindings: false,
+    redisBrokerKeyprefix: false,
     redisLegacySentinel: true,
     revokeMarksBackend: false,
     revokeReplySetRepr: false,
     authB64Fields: false,
     authExpiryOnVerify: false,
     sqs: SQS_52,
-    redisBackendLinePrefixes: false,
+    redisBackendKeyprefix: 'none',
+    executionOptionKeys: EXECUTION_OPTIONS_44,
   },
 };
 

@@ -4,6 +4,7 @@ import {
   chordKey,
   chordUnlockKey,
   groupMetaKey,
+  lineGlobalKeyPrefix,
   normalizeGlobalKeyPrefix,
   taskMetaKey,
 } from './backend-keys';
@@ -35,6 +36,22 @@ describe('backend keys', () => {
     expect(chordKey('g', 's')).toBe('celery-taskset-meta-g.s');
     expect(chordUnlockKey('g')).toBe('chord-unlock-g');
     expect(() => taskMetaKey('')).toThrow(RangeError);
+  });
+  it('joins global_keyprefix per line, as _add_global_keyprefix of each line', () => {
+    // 5.5+: `_` unless the prefix ends in one of `:_-.`; 5.3/5.4: always `_`; 5.2: no option.
+    const style = (v: string) => getProfile(profileForVersion(v)).redisBackendKeyprefix;
+    expect(lineGlobalKeyPrefix('app:', style('5.7.0'))).toBe('app:');
+    expect(lineGlobalKeyPrefix('app:', style('5.5.3'))).toBe('app:');
+    expect(lineGlobalKeyPrefix('app:', style('5.4.0'))).toBe('app:_');
+    expect(lineGlobalKeyPrefix('app:', style('5.3.6'))).toBe('app:_');
+    expect(lineGlobalKeyPrefix('app', style('5.3.6'))).toBe('app_');
+    expect(lineGlobalKeyPrefix('app:', style('5.2.7'))).toBe('');
+    // Already joined: passing it on to the key functions changes nothing.
+    expect(taskMetaKey('t', lineGlobalKeyPrefix('app:', style('5.4.0')))).toBe(
+      'app:_celery-task-meta-t',
+    );
+    expect(getProfile(profileForVersion('5.1.2')).redisBrokerKeyprefix).toBe(false);
+    expect(getProfile(profileForVersion('5.2.7')).redisBrokerKeyprefix).toBe(true);
   });
   it('builds GroupResult tuples', () => {
     expect(groupResultTuple('g', ['a', 'b'])).toEqual([

@@ -51,6 +51,8 @@ export interface TaskInput {
   /** Default: the profile's `send_task` default (`null` on 5.7, `false` before). */
   ignoreResult?: boolean | null;
   replacedTaskNesting?: number;
+  /** The `origin` header when the line takes the caller's (`originOption`); default the sender's. */
+  origin?: string;
   /** Canvas stamps; `stamped_headers` becomes their names (null when absent). */
   stamps?: Readonly<Record<string, PyValue>>;
   /** Overrides `env.replyTo`. */

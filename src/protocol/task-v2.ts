@@ -62,7 +62,7 @@ export function buildTaskV2(input: TaskInput, env: EncodeEnv): TaskMessageParts 
     parent_id: input.parentId ?? null,
     argsrepr,
     kwargsrepr,
-    origin: env.origin,
+    origin: input.origin ?? env.origin,
     ignore_result:
       input.ignoreResult === undefined ? profile.ignoreResultDefault : input.ignoreResult,
     replaced_task_nesting: input.replacedTaskNesting ?? 0,

@@ -3,6 +3,7 @@ import type { PyValue } from '../serialization/py-values';
 import type { WorkerRequest } from '../worker/request';
 import type { Instrumentation } from './instrumentation';
 import { loadPromClient } from './prometheus-api';
+import { pythonBucketLabels } from './prometheus-buckets';
 
 /** Options of {@link prometheusInstrumentation}, named after celery-exporter's. */
 export interface PrometheusOptions {
@@ -111,6 +112,7 @@ export function prometheusInstrumentation(o: PrometheusOptions = {}): Prometheus
     buckets: [...(o.buckets ?? PY_DEFAULT_BUCKETS)],
     registers: [registry],
   });
+  pythonBucketLabels(runtime);
   const workers: MetricsWorker[] = [];
   new prom.Gauge({
     name: `${prefix}worker_up`,

@@ -9,19 +9,32 @@ export type Settlement = { how: 'ack' } | { how: 'reject'; requeue: boolean } | 
 
 /**
  * When Celery acknowledges (`celery/worker/request.py`): early (`on_accepted`) unless
- * `acks_late`; otherwise after the run. Failures and time limits are acked
- * (`task_acks_on_failure_or_timeout`, default True), retries are acked (the retry is a new
- * message), `Reject` rejects with its `requeue`, a cold-shutdown abandon settles nothing so the
- * broker gives the message back, as after a crash.
+ * `acks_late`; otherwise after the run. Under `acks_late` a failure is acked when
+ * `acks_on_failure` (else rejected without requeue) and a hard time limit when `acks_on_timeout`
+ * (else requeued: `Request.on_timeout` / `on_failure`, 5.7; both default to
+ * `task_acks_on_failure_or_timeout`, True). Before 5.7 a hard time limit with the flag off stays
+ * unacked until the connection closes; we requeue it as 5.7 does. Retries are acked (the retry
+ * is a new message), `Reject` rejects with its `requeue`, a cold-shutdown abandon settles nothing
+ * so the broker gives the message back, as after a crash.
  */
-export function settlementFor(outcome: TraceOutcome): Settlement {
+export function settlementFor(
+  outcome: TraceOutcome,
+  req: Pick<WorkerRequest, 'acksLate' | 'acksOnFailure' | 'acksOnTimeout'>,
+): Settlement {
   switch (outcome.kind) {
     case 'reject':
       return { how: 'reject', requeue: outcome.requeue };
     case 'abandoned':
       return { how: 'none' };
-    case 'success':
     case 'failure':
+      if (req.acksLate && outcome.timeout && !req.acksOnTimeout) {
+        return { how: 'reject', requeue: true };
+      }
+      if (req.acksLate && !outcome.timeout && !req.acksOnFailure) {
+        return { how: 'reject', requeue: false };
+      }
+      return { how: 'ack' };
+    case 'success':
     case 'retry':
     case 'ignore':
     case 'terminated':

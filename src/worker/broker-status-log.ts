@@ -1,5 +1,5 @@
 import { reprStr } from '../protocol/repr';
-import type { BrokerStatusLike } from './delivery';
+import type { BrokerStatus } from '../brokers/broker';
 import type { LogLevel } from './worker-env';
 
 /** Celery's `broker_connection_max_retries` default (`celery/app/defaults.py`). */
@@ -35,7 +35,7 @@ export function excRepr(e: Error): string {
  * `celery/worker/worker.py`: `Unrecoverable error: %r`). `null`: nothing to log.
  */
 export function brokerStatusLine(
-  s: BrokerStatusLike,
+  s: BrokerStatus,
   maxRetries: number | null = DEFAULT_MAX_RETRIES,
 ): { level: LogLevel; msg: string } | null {
   switch (s.state) {

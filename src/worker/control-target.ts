@@ -124,7 +124,8 @@ export class WorkerControl implements ControlTarget {
     return names.sort().map((n) => {
       const def = this.s.registry.get(n);
       if (!def) return n;
-      return registeredEntry(taskAttributes(def, this.s.config, this.s.timeLimits.get(n)), n, want);
+      const limits = this.s.timeLimits.get(n);
+      return registeredEntry(taskAttributes(def, this.s.config, limits?.shown ?? limits), n, want);
     });
   }
 
@@ -235,9 +236,14 @@ export class WorkerControl implements ControlTarget {
     return true;
   }
 
-  setTimeLimit(name: string, hard: number | null, soft: number | null): boolean {
+  setTimeLimit(
+    name: string,
+    hard: number | null,
+    soft: number | null,
+    shown?: { hard: PyValue; soft: PyValue },
+  ): boolean {
     if (!this.s.registry.get(name)) return false;
-    this.s.timeLimits.set(name, { hard, soft });
+    this.s.timeLimits.set(name, shown === undefined ? { hard, soft } : { hard, soft, shown });
     return true;
   }
 

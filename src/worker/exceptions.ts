@@ -87,6 +87,26 @@ export interface RetryOptions {
   expires?: number | Date | string | null;
 }
 
+/** `str(datetime)` of an aware UTC datetime: `2026-01-02 03:04:05.678000+00:00`. */
+function pyDatetimeStr(d: Date): string {
+  const iso = d.toISOString(); // 2026-01-02T03:04:05.678Z
+  const ms = d.getUTCMilliseconds();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms ? `.${String(ms * 1000).padStart(6, '0')}` : ''}+00:00`;
+}
+
+/**
+ * `str(Retry(exc=exc, when=when))` (`celery/exceptions.py`, `Retry.__str__`): `Retry in 5s` or
+ * `Retry at <eta>`, then `: <safe_repr(exc)>` when there is an exception — what Celery logs
+ * (`Task … retry: …`) and puts on the traceback's last line.
+ */
+function retryMessage(exc: unknown, when: number | Date): string {
+  const human = typeof when === 'number' ? `in ${String(when)}s` : `at ${pyDatetimeStr(when)}`;
+  if (exc === undefined || exc === null || exc === '') return `Retry ${human}`;
+  if (typeof exc === 'string') return `Retry ${human}: ${exc}`;
+  const info = exceptionInfoOf(exc);
+  return `Retry ${human}: ${info.excType}(${info.args.map((a) => pyRepr(a)).join(', ')})`;
+}
+
 /**
  * The `celery.exceptions.Retry` semi-predicate: thrown by `ctx.retry()` after the retry message
  * was published, so that the worker stores RETRY and acks.
@@ -96,7 +116,7 @@ export class Retry extends Error {
     readonly exc: unknown,
     readonly when: number | Date,
   ) {
-    super(`Retry ${typeof when === 'number' ? `in ${String(when)}s` : `at ${when.toISOString()}`}`);
+    super(retryMessage(exc, when));
     this.name = 'Retry';
   }
 }

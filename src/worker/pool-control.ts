@@ -11,7 +11,8 @@ export interface PoolControl {
   /** `pool_shrink n`: remove `n`; resolves once they are gone. */
   shrink(n: number): Promise<void>;
   /** `autoscale max min`, when the worker runs with `--autoscale`; null when it does not. */
-  autoscale(max: number, min: number): Promise<readonly [number, number]> | null;
+  /** A null bound is left as it is (`Autoscaler.update(max=None, min=None)`). */
+  autoscale(max: number | null, min: number | null): Promise<readonly [number, number]> | null;
   /** `pool_restart`: replace every process (only where `worker_pool_restarts` is on). */
   restart(): Promise<void>;
   /** `stats()['pool']`, with Celery's keys (`max-concurrency`, `processes`, `writes`, …). */

@@ -162,6 +162,10 @@ export class Pool {
     }
     req.timeStart = env.now() / 1000;
     env.sendEvent('task-started', { uuid: req.id }, req);
+    // `celery/worker/state.py`, `task_accepted`: `stats.total` counts a task once it starts, so
+    // Flower and `inspect stats` see running tasks counted.
+    const c = env.state.counters;
+    c.total[req.name] = (c.total[req.name] ?? 0) + 1;
     // `Request.on_accepted`: early ack. kombu sends it as the pool starts the job; the job does
     // not wait for the broker's reply, so neither do we.
     const earlyAck = acksEarly(req) ? ackRequest(env, req) : Promise.resolve();
@@ -172,21 +176,17 @@ export class Pool {
     if (outcome.kind === 'abandoned') {
       if (entry.lost) {
         await earlyAck;
-        const c = env.state.counters;
-        c.total[req.name] = (c.total[req.name] ?? 0) + 1;
         await onWorkerLost(env, req, entry.lost);
       }
       return;
     }
-    const c = env.state.counters;
-    c.total[req.name] = (c.total[req.name] ?? 0) + 1;
     await earlyAck;
     count(env, outcome);
     if (outcome.kind === 'terminated') {
       await announceRevoked(env, req, 'terminated', true, 15, false);
       return;
     }
-    await applySettlement(env, req, settlementFor(outcome));
+    await applySettlement(env, req, settlementFor(outcome, req));
   }
 
   /** `revoke(terminate=True)`: abort every running copy of these task ids; returns the ids hit. */

@@ -37,6 +37,11 @@ export class WorkerRequest {
   readonly storeErrors: boolean;
   readonly acksLate: boolean;
   readonly rejectOnWorkerLost: boolean;
+  /** Ack a failed run under `acks_late` (`Task.acks_on_failure`), else reject it unrequeued. */
+  readonly acksOnFailure: boolean;
+  /** Ack a hard time limit under `acks_late` (`Task.acks_on_timeout`), else requeue it. */
+  readonly acksOnTimeout: boolean;
+  readonly retryOnWorkerLost: boolean;
   /** `[hard, soft]` in seconds, header first then task then config. */
   readonly hardLimit: number | null;
   readonly softLimit: number | null;
@@ -46,6 +51,12 @@ export class WorkerRequest {
   readonly deliveryKey: string;
   acknowledged = false;
   timeStart: number | null = null;
+  /**
+   * `Request.worker_pid`: who runs it. Celery reports the pool child's pid (one of
+   * `stats.pool.processes`); a thread-pool job its thread id (what our `processes` lists), an
+   * in-process one this process's pid (as Celery's solo pool: `os.getpid()`).
+   */
+  workerPid: number | null = null;
 
   constructor(
     readonly decoded: DecodedTask,
@@ -53,7 +64,7 @@ export class WorkerRequest {
     readonly def: TaskDefinition,
     readonly hostname: string,
     config: CeleryConfig,
-    limits: { hard?: number | null; soft?: number | null } = {},
+    limits: { hard?: number | null; soft?: number | null; shown?: { hard: PyValue } } = {},
   ) {
     const h = decoded.headers;
     this.deliveryKey = deliveryKey(delivery);
@@ -70,10 +81,20 @@ export class WorkerRequest {
       !this.ignoreResult || (opt.storeErrorsEvenIfIgnored ?? config.taskStoreErrorsEvenIfIgnored);
     this.acksLate = opt.acksLate ?? config.taskAcksLate;
     this.rejectOnWorkerLost = opt.rejectOnWorkerLost ?? config.taskRejectOnWorkerLost;
+    // `Task.bind` (`celery/app/task.py`): the specific flags fall back to the combined one.
+    const both = opt.acksOnFailureOrTimeout ?? config.taskAcksOnFailureOrTimeout;
+    this.acksOnFailure = opt.acksOnFailure ?? config.taskAcksOnFailure ?? both;
+    this.acksOnTimeout = opt.acksOnTimeout ?? config.taskAcksOnTimeout ?? both;
+    this.retryOnWorkerLost = opt.retryOnWorkerLost ?? config.taskRetryOnWorkerLost;
     const tl = Array.isArray(h.timelimit) ? (h.timelimit as PyValue[]) : [];
     const hardHdr = limitOf(tl[0]);
+    // A limit set by `control time_limit` reads as sent (the CLI's 1.0: `TimeLimitExceeded(1.0,)`).
+    const controlHard =
+      limits.hard === null || limits.hard === undefined
+        ? null
+        : (limits.shown?.hard ?? limits.hard);
     this.hardLimitValue =
-      hardHdr !== null ? (tl[0] ?? null) : (limits.hard ?? opt.timeLimit ?? config.taskTimeLimit);
+      hardHdr !== null ? (tl[0] ?? null) : (controlHard ?? opt.timeLimit ?? config.taskTimeLimit);
     this.hardLimit = hardHdr ?? limits.hard ?? opt.timeLimit ?? config.taskTimeLimit;
     this.softLimit = limitOf(tl[1]) ?? limits.soft ?? opt.softTimeLimit ?? config.taskSoftTimeLimit;
   }
@@ -166,7 +187,7 @@ export class WorkerRequest {
         priority: di.priority ?? null,
         redelivered: this.delivery.redelivered,
       },
-      worker_pid: this.timeStart === null ? null : 0,
+      worker_pid: this.timeStart === null ? null : (this.workerPid ?? process.pid),
     };
   }
 }

@@ -2,32 +2,15 @@ import type { CeleryConfig } from '../config/config';
 import type { PublishTarget } from '../brokers/broker';
 import { PyTupleView, pyRepr } from '../protocol/repr';
 import type { TaskInput } from '../protocol/task-input';
-import { ALL_HEADER_KEYS } from '../protocol/profiles';
-import { isPyDict, type PyValue } from '../serialization/py-values';
+import type { PyValue } from '../serialization/py-values';
+import { toTaskInput, type ApplyOptions } from '../client/apply-options';
+import { fromCeleryOptions } from '../client/celery-options';
 import { nativeDelayTarget } from '../client/native-delay';
 import { routeTask } from '../protocol/route';
+import { getProfile } from '../protocol/profiles';
 import { MaxRetriesExceededError, Retry, type RetryOptions } from './exceptions';
 import type { WorkerRequest } from './request';
-
-/**
- * Header keys Celery sets itself; everything else is a custom header kept on retry
- * (`celery/app/task.py`, `Context._get_custom_headers`). The newest profile's v2 keys are a
- * superset of the older lines'; the rest are what kombu adds and what v1/hybrid bodies carry.
- */
-const CELERY_HEADERS: ReadonlySet<string> = new Set([
-  ...ALL_HEADER_KEYS,
-  'compression',
-  'redelivered',
-  'headers',
-  'taskset',
-  'chord',
-  'callbacks',
-  'errbacks',
-  'kwargs',
-  'args',
-  'utc',
-  'meth',
-]);
+import { executionOptions, requestStamps } from './execution-options';
 
 /** A retry to publish: the message input and where it goes. */
 export interface RetryPlan {
@@ -35,10 +18,6 @@ export interface RetryPlan {
   target: PublishTarget;
   /** Seconds (countdown) or the absolute eta, for the `Retry` semi-predicate. */
   when: number | Date;
-}
-
-function str(v: PyValue | undefined): string | null {
-  return typeof v === 'string' ? v : null;
 }
 
 /**
@@ -70,49 +49,42 @@ export function planRetry(
   if (opts.eta === undefined && countdown === undefined) {
     countdown = taskOpts.defaultRetryDelay ?? 180;
   }
-  const custom: Record<string, PyValue> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (!CELERY_HEADERS.has(k) && !k.startsWith('x-death')) custom[k] = v;
-  }
-  const tl = Array.isArray(h.timelimit) ? (h.timelimit as PyValue[]) : [];
-  const num = (v: PyValue | undefined): number | null => (typeof v === 'number' ? v : null);
-  const stamps = isPyDict(h.stamps) ? h.stamps : undefined;
-  const di = req.delivery.deliveryInfo;
-  const input: TaskInput = {
-    task: req.name,
-    id: req.id,
+  // `signature_from_request(request, args, kwargs, countdown=…, eta=…, retries=…, **options)`:
+  // the request's options through the shared snake_case table, then the caller's overrides.
+  const profile = getProfile(`celery-${config.celeryLine}`);
+  const { apply } = fromCeleryOptions({ ...executionOptions(req, profile), retries });
+  const o: ApplyOptions = {
+    ...apply,
     args: [...args],
     kwargs: { ...kwargs },
-    retries,
-    ...(countdown === undefined ? {} : { countdown }),
-    ...(opts.eta === undefined ? {} : { eta: opts.eta }),
-    expires: opts.expires === undefined ? str(h.expires) : opts.expires,
-    rootId: str(h.root_id) ?? req.id,
-    // `send_task` fills a missing parent from `current_worker_task` (captured: parent = own id).
-    parentId: str(h.parent_id) ?? req.id,
-    groupId: str(h.group),
-    groupIndex: num(h.group_index),
-    shadow: str(h.shadow),
-    timeLimit: num(tl[0]),
-    softTimeLimit: num(tl[1]),
-    link: d.embed.callbacks,
-    linkError: d.embed.errbacks,
-    chain: d.embed.chain,
-    chord: d.embed.chord,
-    ...(typeof h.ignore_result === 'boolean' ? { ignoreResult: h.ignore_result } : {}),
-    ...(typeof h.replaced_task_nesting === 'number'
-      ? { replacedTaskNesting: h.replaced_task_nesting }
-      : {}),
-    ...(stamps ? { stamps } : {}),
-    ...(Object.keys(custom).length > 0 ? { headers: custom } : {}),
-    ...(str(d.properties.reply_to) === null ? {} : { replyTo: str(d.properties.reply_to) ?? '' }),
-    ...(di.priority === undefined ? {} : { priority: di.priority }),
-    serializer: config.taskSerializer,
-    compression: config.taskCompression,
-    protocol: config.taskProtocol,
-    jsonDialect: config.jsonDialect,
-    profile: `celery-${config.celeryLine}`,
+    // `send_task` fills a missing root/parent from `current_worker_task` (the request itself).
+    rootId: apply.rootId ?? req.id,
+    parentId: apply.parentId ?? req.id,
   };
+  if (countdown !== undefined) o.countdown = countdown;
+  if (opts.eta !== undefined) o.eta = opts.eta;
+  if (opts.expires === null) delete o.expires;
+  else if (opts.expires !== undefined) o.expires = opts.expires;
+  const input = toTaskInput(
+    req.name,
+    req.id,
+    o,
+    {
+      serializer: config.taskSerializer,
+      compression: config.taskCompression,
+      protocol: config.taskProtocol,
+      deliveryMode: config.taskDefaultDeliveryMode,
+      profile: `celery-${config.celeryLine}`,
+      jsonDialect: config.jsonDialect,
+    },
+    apply.priority,
+  );
+  // The embed goes back exactly as it came (`chain=request.chain`, `chord=request.chord`).
+  input.chain = d.embed.chain;
+  input.chord = d.embed.chord;
+  const stamps = requestStamps(req);
+  if (stamps) input.stamps = stamps;
+  const di = req.delivery.deliveryInfo;
   // Routing: a default-exchange delivery goes back to the queue named by its routing key.
   let target: PublishTarget = { exchange: di.exchange, routingKey: di.routing_key };
   // Quorum-queue estates: the retry's countdown goes through the delay exchanges (`send_task`).

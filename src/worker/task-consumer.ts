@@ -1,5 +1,4 @@
 import type { Broker, ConsumeOptions, Consumer, Delivery, QueueSpec } from '../brokers/broker';
-import { contractConsumer, type ContractConsumeOptions } from './delivery';
 import type { WorkerEnv } from './worker-env';
 
 /** Options of {@link TaskConsumer}. */
@@ -41,7 +40,7 @@ export class TaskConsumer {
   }
 
   private consume(queues: readonly string[]): Promise<Consumer> {
-    const opts: ContractConsumeOptions = {
+    const opts: ConsumeOptions = {
       prefetch: this.o.prefetch(),
       ...(this.prefetchGlobal === undefined ? {} : { prefetchGlobal: this.prefetchGlobal }),
       onError: (e) => {
@@ -55,7 +54,7 @@ export class TaskConsumer {
   }
 
   async setPrefetch(n: number): Promise<void> {
-    await this.consumer?.setPrefetch?.(n);
+    await this.consumer?.setPrefetch(n);
   }
 
   /** `add_consumer`: declare and consume one more queue on the running consumer. */
@@ -64,14 +63,7 @@ export class TaskConsumer {
     if (state.queues.some((q) => q.name === spec.name)) return;
     await this.o.broker.declareQueue(spec);
     state.queues.push(spec);
-    const c = this.consumer;
-    if (c === undefined) return;
-    const cc = contractConsumer(c);
-    if (cc.addQueue) {
-      await cc.addQueue(spec.name);
-      return;
-    }
-    await this.restartLegacy();
+    await this.consumer?.addQueue(spec.name);
   }
 
   /** `cancel_consumer`: stop consuming one queue; deliveries already handed out stay valid. */
@@ -80,29 +72,7 @@ export class TaskConsumer {
     const i = state.queues.findIndex((q) => q.name === name);
     if (i < 0) return;
     state.queues.splice(i, 1);
-    const c = this.consumer;
-    if (c === undefined) return;
-    const cc = contractConsumer(c);
-    if (cc.cancelQueue) {
-      await cc.cancelQueue(name);
-      return;
-    }
-    await this.restartLegacy();
-  }
-
-  /**
-   * A transport without `addQueue`/`cancelQueue`: a new consumer, then the old one cancelled.
-   * Only safe for transports whose held deliveries survive the old consumer's cancel; logged so
-   * it is never silent.
-   */
-  private async restartLegacy(): Promise<void> {
-    this.o.env.log(
-      'warn',
-      'consumer: transport cannot change queues in place; restarting the task consumer',
-    );
-    const old = this.consumer;
-    this.consumer = await this.consume(this.state.queues.map((q) => q.name));
-    await old?.cancel();
+    await this.consumer?.cancelQueue(name);
   }
 
   /** Stop consuming (shutdown): unacked deliveries go back to the broker. */

@@ -19,6 +19,14 @@ export interface TaskOptions {
   bind?: boolean;
   acksLate?: boolean;
   rejectOnWorkerLost?: boolean;
+  /** `Task.acks_on_failure_or_timeout` (default `taskAcksOnFailureOrTimeout`). */
+  acksOnFailureOrTimeout?: boolean;
+  /** `Task.acks_on_failure` (5.7; falls back to `acksOnFailureOrTimeout`). */
+  acksOnFailure?: boolean;
+  /** `Task.acks_on_timeout` (5.7; falls back to `acksOnFailureOrTimeout`). */
+  acksOnTimeout?: boolean;
+  /** `Task.retry_on_worker_lost` (5.7; default `taskRetryOnWorkerLost`). */
+  retryOnWorkerLost?: boolean;
   ignoreResult?: boolean;
   storeErrorsEvenIfIgnored?: boolean;
   trackStarted?: boolean;

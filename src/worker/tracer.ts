@@ -341,11 +341,13 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
         request: req.storeRequest(),
       });
     }
+    // `Request.on_retry`: `exception=safe_repr(exc_info.exception.exc)` — the exception the
+    // retry was given, `'None'` when `retry()` had none (the Retry itself is only in the traceback).
     env.sendEvent(
       'task-retried',
       {
         uuid: req.id,
-        exception: info ? excRepr(info) : `Retry(${pyRepr(e.message)})`,
+        exception: info ? excRepr(info) : 'None',
         traceback: tb,
       },
       req,

@@ -10,6 +10,8 @@ import type { TaskRegistry } from './task';
 export interface TimeLimits {
   hard: number | null;
   soft: number | null;
+  /** The values as the `time_limit` command sent them (what `registered` prints: `10.0`). */
+  shown?: { hard: PyValue; soft: PyValue };
 }
 
 /**

@@ -171,6 +171,8 @@ describe('retry message (Task.retry, behaviour.md §7)', () => {
       expires: '2030-01-01T00:00:00+00:00',
       headers: { custom: 'x' },
       timeLimit: 9,
+      // Celery's `Request` takes the delivery priority from the message property.
+      priority: 3,
     },
     ENV,
   );

@@ -9,6 +9,7 @@ import { LamportClock } from '../events/clock';
 import { EventDispatcher } from '../events/dispatcher';
 import { Heart } from '../events/heartbeat';
 import { getProfile, type CeleryProfileName } from '../protocol/profiles';
+import { mailboxSerialization } from '../protocol/mailbox-serialization';
 import { encodeTaskMessage, type TaskInput } from '../protocol/task-message';
 import type { PyValue } from '../serialization/py-values';
 import { anonNodename, workerNodename } from '../util/hostname';
@@ -17,7 +18,6 @@ import type { ProgressionHost } from '../canvas/progression';
 import { brokerStatusLine } from './broker-status-log';
 import { builtinTasks } from './builtins';
 import { WorkerControl, type WorkerActions } from './control-target';
-import { contractBroker } from './delivery';
 import type { WorkerInstrumentation } from './instrumentation';
 import { BoundedEventSender } from './event-sender';
 import { Pool } from './pool';
@@ -107,6 +107,8 @@ export class Worker {
   private readonly consumer: TaskConsumer;
   private readonly env: WorkerEnv;
   private readonly eventSender: BoundedEventSender;
+  /** Task events on (`-E`, `enable_events`); the dispatcher itself stays on for worker events. */
+  private taskEvents: boolean;
   private readonly heart: Heart;
   private readonly logger: WorkerLogger;
   private pidbox: PidboxNode | undefined;
@@ -164,10 +166,15 @@ export class Worker {
       profile: profileOf(this.config.celeryLine),
       jsonDialect: this.config.jsonDialect,
       enabled: opts.sendEvents ?? false,
+      // `celery/worker/consumer/events.py`, `Events.start`: task events are buffered and sent
+      // as `task.multi` lists (flushed on the next loop turn, or at 24) by a worker with an
+      // event loop — every redis/amqp worker.
+      bufferGroup: ['task'],
       onError: (e) => {
         logger.log('warn', `event not sent: ${e.message}`);
       },
     });
+    this.taskEvents = opts.sendEvents ?? false;
     this.eventSender = new BoundedEventSender(this.events, (l, m) => {
       logger.log(l, m);
     });
@@ -182,6 +189,7 @@ export class Worker {
       sendEvent: (type, fields, req) => {
         if (req) opts.instrumentation?.event?.(type, fields, req);
         if (req?.def.options.sendEvents === false) return;
+        if (!this.taskEvents && type.startsWith('task-')) return;
         this.eventSender.send(type, fields);
       },
       publish: (input, target) => this.publishTask(input, target),
@@ -281,8 +289,7 @@ export class Worker {
     const broker = this.opts.broker;
     const maxRetries =
       this.opts.connectionMaxRetries === undefined ? 100 : this.opts.connectionMaxRetries;
-    const onStatus = contractBroker(broker).onStatus?.bind(broker);
-    this.unsubscribeStatus = onStatus?.((s) => {
+    this.unsubscribeStatus = broker.onStatus((s) => {
       const line = brokerStatusLine(s, maxRetries);
       if (line) this.log(line.level, line.msg);
     });
@@ -308,10 +315,9 @@ export class Worker {
         clock: this.clock,
         handlers: controlHandlers(control, profileOf(this.config.celeryLine)),
         // The mailbox serializes replies with task_serializer (Celery ≥5.1) in the line's dialect.
-        serializer: this.config.taskSerializer,
+        ...mailboxSerialization(getProfile(profileOf(this.config.celeryLine)), this.config),
         jsonDialect: this.config.jsonDialect,
         namespace: this.config.controlExchange,
-        accept: this.config.acceptContent,
         queueExclusive:
           getProfile(profileOf(this.config.celeryLine)).exclusiveControlQueues === true,
         onError: (e) => {
@@ -342,7 +348,10 @@ export class Worker {
         this.pool.setRateLimit(name, rate);
       },
       setEvents: (enabled) => {
-        this.events.enabled = enabled;
+        // `disable_events` drops the dispatcher's 'task' group only: worker-heartbeat keeps
+        // going (Flower would otherwise mark the worker offline).
+        this.taskEvents = enabled;
+        if (enabled) this.events.enabled = true;
       },
       heartbeat: () => this.heart.beatNow(),
       shutdown: () => {
@@ -350,7 +359,7 @@ export class Worker {
       },
       addQueue: (spec) => this.consumer.addQueue(spec),
       cancelQueue: (name) => this.consumer.cancelQueue(name),
-      eventsEnabled: () => this.events.enabled,
+      eventsEnabled: () => this.events.enabled && this.taskEvents,
       ...(this.pool.threads ? { pool: this.pool.threads } : {}),
       autoscaling: () => this.autoscaling,
       autoscalerInfo: () => this.pool.threads?.scaler?.info() ?? {},
@@ -423,6 +432,8 @@ export class Worker {
       this.log('error', `restoring unacked messages: ${String(e)}`);
     });
     await this.pool.threads?.close();
+    // Task events still buffered for their `task.multi` batch go out before worker-offline.
+    await this.events.flush();
     if (this.events.enabled) await this.heart.stop();
     this.unsubscribeStatus?.();
     await this.opts.broker.close().catch(() => undefined);

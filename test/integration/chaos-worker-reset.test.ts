@@ -14,12 +14,41 @@ jest.setTimeout(180_000);
 const inFlight = (l: Ledger): string[] =>
   Object.keys(l.started).filter((id) => (l.started[id] ?? 0) > (l.done[id] ?? 0));
 
+/** The instants the worker logged `Connection to broker lost` (its log lines start `[ISO: …]`). */
+const lossTimes = (log: string): number[] =>
+  [...log.matchAll(/^\[([^\]]+?): WARN\] consumer: Connection to broker lost/gm)].map((m) =>
+    Date.parse(m[1] ?? ''),
+  );
+
+/** What was in flight when: the ledger sampled every 25 ms until `stop()`. */
+function sampleInFlight(ledger: LedgerReader, run: string) {
+  const samples: { at: number; ids: string[] }[] = [];
+  const state = { on: true };
+  const done = (async () => {
+    while (state.on) {
+      const ids = inFlight(await ledger.read(run));
+      samples.push({ at: Date.now(), ids });
+      await sleep(25);
+    }
+  })();
+  return {
+    samples,
+    stop: async (): Promise<void> => {
+      state.on = false;
+      await done;
+    },
+  };
+}
+
 /**
  * Consumer resets seen by the worker: `rabbitmqctl close_connection` on every connection of the
  * TS CLI worker (remote control on, so the pidbox connection too), three times, while it holds
  * a running task, prefetched tasks and an ETA task. RabbitMQ requeues everything unacked; the
  * worker drops its void reserved/ETA requests (`Consumer.on_close`), so the redelivered copies
- * run once. Only tasks running at a cut may run twice (acks_late: at-least-once).
+ * run once. Only tasks running at a cut may run twice (acks_late: at-least-once): those in
+ * flight in the 500 ms before the worker logged the loss (a task that finished just before it
+ * may not have had its ack reach the broker) — sampled, since rabbitmqctl can take longer than
+ * a 700 ms task, so snapshots around the command miss some.
  */
 describe.each(['5.7', '5.2'] as const)(
   'chaos: RabbitMQ connection cuts under the TS worker (Celery %s producer)',
@@ -48,6 +77,7 @@ describe.each(['5.7', '5.2'] as const)(
         await produce({ broker: CHAOS_AMQP, line }, { queue, run, ids, ms: 700 });
         const window = new Set<string>();
         const cutAt: number[] = [];
+        const sampler = sampleInFlight(ledger, run);
         for (let cut = 0; cut < 3; cut++) {
           for (let i = 0; i < 100 && inFlight(await ledger.read(run)).length === 0; i++)
             await sleep(50);
@@ -58,13 +88,16 @@ describe.each(['5.7', '5.2'] as const)(
             pids = await connectionsOfProcess(w.pid);
           }
           expect(pids.length).toBeGreaterThan(0);
-          for (const id of inFlight(await ledger.read(run))) window.add(id);
           await closeConnections(pids, 'chaos-worker-reset');
-          // rabbitmqctl takes about a second: a task may start between the snapshot above and
-          // the cut, so the window also holds what runs right after the cut returned.
-          for (const id of inFlight(await ledger.read(run))) window.add(id);
           cutAt.push(Date.now());
           await sleep(1500);
+        }
+        await sampler.stop();
+        const losses = lossTimes(w.log());
+        for (const at of losses) {
+          for (const s of sampler.samples) {
+            if (s.at >= at - 500 && s.at <= at + 25) for (const id of s.ids) window.add(id);
+          }
         }
         const all = [eta, ...ids];
         await ledger.waitAllDone(run, all, 90_000);
@@ -84,6 +117,7 @@ describe.each(['5.7', '5.2'] as const)(
             lostLogLines: reconnectLines,
           })}`,
         );
+        expect(losses).toHaveLength(3);
         expect(lost).toEqual([]);
         for (const d of duplicates) expect([...window]).toContain(d);
         expect(final.started[eta]).toBe(1);

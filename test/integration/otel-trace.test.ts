@@ -108,6 +108,9 @@ describe.each(transports)('trace context Node ⇄ Python Celery 5.7 over $name',
     });
     worker = app.worker({
       queues: [peer.tsQueue],
+      // Its own node name: on RabbitMQ the pidbox queue is exclusive (Celery 5.7), so a second
+      // `celery@<host>` anywhere on the broker refuses this one (405 RESOURCE_LOCKED).
+      hostname: `otel-${peer.tsQueue}@%h`,
       concurrency: 2,
       logger: { log: () => undefined },
     });

@@ -1,9 +1,11 @@
 import { createApp } from '../../src/app/app';
+import { applyCanvas, chain, chord, group, s } from '../../src/canvas';
 import type { CeleryLine } from '../../src/config/config';
 import type { Worker } from '../../src/worker/worker';
 import {
   createVhost,
   estateConfig,
+  PY_CANVAS,
   pyProduce,
   quorumTasks,
   startPyQuorumWorker,
@@ -35,11 +37,14 @@ function estateSuite(line: CeleryLine): void {
         pyTopology = await topologyOf(vhost.name);
         worker = app.worker({ queues: [queue], logger: { log: () => undefined } });
         await worker.start();
-        const [plain, delayed, retried] = await pyProduce(line, vhost.url, queue, [
+        const [plain, delayed, retried, ...canvas] = await pyProduce(line, vhost.url, queue, [
           { task: 'quorum.add', args: [2, 3] },
           { task: 'quorum.where', countdown: 3 },
           { task: 'quorum.flaky', args: [2] },
+          ...PY_CANVAS,
         ]);
+        // Canvas from Python on the redis backend, run by the TS worker (chord joined by it).
+        expect(canvas.map((c) => c.value)).toEqual([113, [2, 4], 12]);
         expect(plain?.value).toBe(5);
         const d = delayed?.value as Where;
         expect(d.routing_key).toBe(`${bits(3)}${queue}`);
@@ -55,7 +60,7 @@ function estateSuite(line: CeleryLine): void {
       }
     }, 180_000);
 
-    test('TS declares first exactly as Celery does; a Python worker joins; Node countdowns reach it through the delay exchanges', async () => {
+    test('TS declares first exactly as Celery does; a Python worker joins; Node countdowns reach it through the delay exchanges, canvas too', async () => {
       const vhost = await createVhost(`quorum-${line}-ts`);
       let worker: Worker | undefined;
       const app = createApp({ ...estateConfig(line, vhost.url, queue), tasks: quorumTasks });
@@ -81,6 +86,19 @@ function estateSuite(line: CeleryLine): void {
         const r = await retried.get({ timeout: 60 });
         expect(r.retries).toBe(1);
         expect(r.routing_key).toMatch(DELAYED(queue));
+        // Canvas from Node on the redis backend, run (and the chord joined) by the Python worker.
+        const c = await applyCanvas(
+          chain(s('quorum.add', [1, 2]), s('quorum.add', [10]), s('quorum.add', [100])),
+          app,
+        );
+        expect(await c.get({ timeout: 60 })).toBe(113);
+        const g = await applyCanvas(group(s('quorum.add', [1, 1]), s('quorum.add', [2, 2])), app);
+        expect(await g.get({ timeout: 60 })).toEqual([2, 4]);
+        const ch = await applyCanvas(
+          chord([s('quorum.add', [1, 1]), s('quorum.add', [2, 2])], s('quorum.tsum')),
+          app,
+        );
+        expect(await ch.get({ timeout: 60 })).toBe(6);
       } finally {
         await worker?.shutdown();
         await py?.stop();

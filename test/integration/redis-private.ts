@@ -21,7 +21,10 @@ export interface PrivateRedis {
 const SCRIPT = resolve(__dirname, '..', '..', 'scripts', 'redis-private.sh');
 
 /** A free TCP port on loopback (bind :0, read it, release it). */
-export function freePort(): Promise<number> {
+/** Ports this process has handed out: never given twice (see {@link freePort}). */
+const given = new Set<number>();
+
+function probePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
@@ -33,6 +36,22 @@ export function freePort(): Promise<number> {
       });
     });
   });
+}
+
+/**
+ * A loopback port nothing listens on now, and that this process has not handed out before.
+ * The OS may give a port just closed to the next `listen(0)`: a topology once got the same port
+ * for its replica and a sentinel (a CI run), and a port of a stopped topology can reach a later
+ * one, where clients of the old one may still be reconnecting.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await probePort();
+    if (!given.has(port)) {
+      given.add(port);
+      return port;
+    }
+  }
 }
 
 export async function startPrivateRedis(args: readonly string[] = []): Promise<PrivateRedis> {

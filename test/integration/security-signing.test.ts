@@ -4,6 +4,7 @@
  * differently), both directions, over the shared Redis. Keys and certificates made by openssl.
  * Unsigned, tampered and unknown-signer messages are refused, logged, and never run.
  */
+import { Redis } from 'ioredis';
 import { createApp, type CeleryApp } from '../../src/app/app';
 import type { CeleryLine } from '../../src/config/config';
 import { unregisterSerializer } from '../../src/serialization/registry';
@@ -31,6 +32,35 @@ beforeAll(() => {
 afterEach(() => {
   unregisterSerializer('auth');
 });
+
+/**
+ * A signed task message whose signed body was changed after signing: sent signed to a queue
+ * nobody consumes, taken off it, `[20, 22]` → `[20, 23]` inside the `auth` body, and pushed onto
+ * `queue` (the Redis transport's list), as an attacker on the broker would.
+ */
+async function pushTampered(app: CeleryApp, queue: string): Promise<string> {
+  const park = `${queue}-park`;
+  const r = await app.sendTask('conformance.add', { args: [20, 22], queue: park });
+  const redis = new Redis(REDIS);
+  try {
+    const raw = await redis.rpop(park);
+    if (raw === null) throw new Error('the parked message is missing');
+    const env = JSON.parse(raw) as { body: string };
+    const fields = Buffer.from(Buffer.from(env.body, 'base64').toString(), 'base64');
+    const at = fields.lastIndexOf(Buffer.from('[20, 22]'));
+    expect(at).toBeGreaterThan(0);
+    fields[at + 6] = '3'.charCodeAt(0);
+    env.body = Buffer.from(fields.toString('base64')).toString('base64');
+    await redis.lpush(queue, JSON.stringify(env));
+  } finally {
+    redis.disconnect();
+  }
+  return r.id;
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !cond(); i++) await new Promise((res) => setTimeout(res, 100));
+}
 
 function pySettings(id: TestIdentity): Record<string, string> {
   return {
@@ -127,6 +157,39 @@ describe.each<SecurityLine>(['5.7', '5.2'])('signed messages with Celery %s', (l
       await worker.shutdown();
       await app.close();
       await plain.close();
+    }
+  }, 120_000);
+  it('a tampered signed message is refused and logged by the TS and the Python worker, never run', async () => {
+    const queue = uniq(`gaps-sec-tamper-${line}`);
+    const logs: string[] = [];
+    const app = secureApp(line);
+    const worker = app.worker({
+      queues: [queue],
+      concurrency: 1,
+      hostname: `${queue}@%h`,
+      logger: { log: (level, msg) => logs.push(`${level} ${msg}`) },
+    });
+    await worker.start();
+    const pyQueue = `${queue}-py`;
+    const w = await pySecureWorker(py, REDIS, REDIS, pySettings(alice), pyQueue, `${pyQueue}@%h`);
+    try {
+      const tsId = await pushTampered(app, queue);
+      const pyId = await pushTampered(app, pyQueue);
+      await until(() => logs.some((l) => l.includes('Bad signature')));
+      await until(() => w.log().includes("Can't decode message body"));
+      expect(logs.join('\n')).toMatch(/Can't decode message body: .*Bad signature/);
+      // Celery's own reason text is not "Bad signature" here: `celery/security/utils.py,
+      // reraise_errors` catches `(cryptography.exceptions,)`, a module, so the InvalidSignature
+      // becomes a TypeError on the way (5.7.0 and 5.2.7 alike). The message is refused all the same.
+      expect(w.log()).toMatch(/Can't decode message body: DecodeError\(SecurityError\(/);
+      expect(logs.some((l) => l.includes('succeeded'))).toBe(false);
+      expect(w.log()).not.toContain('succeeded');
+      expect(await app.asyncResult(tsId).state).toBe('PENDING');
+      expect(await app.asyncResult(pyId).state).toBe('PENDING');
+    } finally {
+      await worker.shutdown();
+      await app.close();
+      await w.stop();
     }
   }, 120_000);
 });

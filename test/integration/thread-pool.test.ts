@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { startNodeWorker, type NodeWorkerProcess } from '../support/node-worker';
+import { startPythonPoolWorker } from '../support/pool/flower';
 import { AMQP_URL, ROOT, python, uniq } from '../support/worker/int-helpers';
 import { execFile } from 'node:child_process';
 
@@ -24,6 +25,47 @@ function drive<T>(scenario: string, broker: string, queue: string, node: string)
       },
     );
   });
+}
+
+/** What the `lost` scenario of `pool_driver.py` reports, per case. */
+interface LostOutcomes {
+  requeue: Outcome;
+  late: Outcome;
+  retry: Outcome;
+  noack: Outcome;
+  after: Outcome;
+  runs: Record<string, number>;
+  states: Record<string, string>;
+  events: Record<string, string[]>;
+  rejected: Record<string, boolean[]>;
+}
+
+/**
+ * `Request.on_failure` for a lost pool child under acks_late, as a Celery 5.7 prefork worker
+ * settles it: the TS pool and the Python control below are held to the same facts.
+ */
+function expectLostOutcomes(r: LostOutcomes): void {
+  // Requeued (task-rejected requeue=True, no FAILURE stored, no task-failed), then run again.
+  expect(r.requeue).toEqual({ ok: '2' });
+  expect(r.rejected.requeue).toEqual([true]);
+  expect(r.events.requeue).not.toContain('task-failed');
+  // Acked and failed: one run only, FAILURE stays, task-failed sent, nothing rejected.
+  expect(r.late).toMatchObject({ type: 'WorkerLostError' });
+  expect(r.runs.late).toBe(1);
+  expect(r.states.late).toBe('FAILURE');
+  expect(r.events.late).toContain('task-failed');
+  expect(r.rejected.late).toEqual([]);
+  // retry_on_worker_lost: RETRY, task-retried, then the second run succeeds; nothing rejected.
+  expect(r.retry).toEqual({ ok: '2' });
+  expect(r.events.retry).toContain('task-retried');
+  expect(r.rejected.retry).toEqual([]);
+  // acks_on_failure=False: FAILURE stored, task-failed sent, the message rejected unrequeued.
+  expect(r.noack).toMatchObject({ type: 'WorkerLostError' });
+  expect(r.runs.noack).toBe(1);
+  expect(r.states.noack).toBe('FAILURE');
+  expect(r.events.noack).toContain('task-failed');
+  expect(r.rejected.noack).toEqual([false]);
+  expect(r.after).toEqual({ ok: '3' });
 }
 
 /**
@@ -71,16 +113,17 @@ describe.each([
     expect(r.hard).toEqual({ err: 'TimeLimitExceeded(1)', type: 'TimeLimitExceeded' });
     expect(r.soft).toEqual({ err: 'SoftTimeLimitExceeded()', type: 'SoftTimeLimitExceeded' });
     expect(r.exit).toMatchObject({ type: 'WorkerLostError' });
-    expect((r.exit as { err: string }).err).toMatch(/Worker exited prematurely: exitcode 3 Job/);
+    // `process.exit(3)` is Python's `sys.exit(3)`: Celery 5.7 words it without the job.
+    expect((r.exit as { err: string }).err).toBe(
+      "WorkerLostError('Worker exited prematurely: exitcode 3.')",
+    );
     expect((r.uncaught as { err: string }).err).toMatch(/exited prematurely: exitcode 1 Job/);
     expect(r.fail).toEqual({ err: "ValueError('bad')", type: 'ValueError' });
     expect(r.retry).toEqual({ ok: '2' });
     expect(r.after).toEqual({ ok: '2' });
     expect(r.failed_events.hard).toBe('TimeLimitExceeded(1)');
     expect(r.failed_events.soft).toBe('SoftTimeLimitExceeded()');
-    expect(r.failed_events.exit).toMatch(
-      /^WorkerLostError\('Worker exited prematurely: exitcode 3/,
-    );
+    expect(r.failed_events.exit).toBe("WorkerLostError('Worker exited prematurely: exitcode 3.')");
     expect(r.failed_events.fail).toBe("ValueError('bad')");
   });
 
@@ -94,6 +137,10 @@ describe.each([
     expect(r.ping).toEqual({ [node]: { ok: 'pong' } });
     expect(r.running_after_ping).toBe(true);
     expect(r.spin).toHaveProperty('ok');
+  });
+
+  it('a lost thread under acks_late: reject_on_worker_lost requeues, retry_on_worker_lost retries, acks_on_failure=False rejects, otherwise ack + FAILURE', async () => {
+    expectLostOutcomes(await drive<LostOutcomes>('lost', broker, queue, node));
   });
 
   it('revoke(terminate=True) kills the thread running while(true){}; the pool goes on', async () => {
@@ -123,6 +170,29 @@ describe('thread pool --max-tasks-per-child (Redis, Celery 5.7 producer)', () =>
       expect(r.threads.length).toBeGreaterThanOrEqual(3);
     } finally {
       await worker.stop();
+    }
+  });
+});
+
+/**
+ * The control for the lost-thread test above: the same scenario against a Celery 5.7 prefork
+ * worker whose task `os._exit(3)`s its child, so the TS pool's answers are Celery's own.
+ */
+describe('a lost prefork child under acks_late on a Celery 5.7 prefork worker (Redis)', () => {
+  it('requeues with reject_on_worker_lost, retries with retry_on_worker_lost, rejects with acks_on_failure=False, otherwise acks and stores FAILURE', async () => {
+    const queue = uniq('pool-lost-py');
+    const node = `${uniq('pool-py')}@test`;
+    const w = await startPythonPoolWorker({
+      broker: REDIS,
+      backend: REDIS,
+      queue,
+      nodename: node,
+      args: ['-c', '2'],
+    });
+    try {
+      expectLostOutcomes(await drive<LostOutcomes>('lost', REDIS, queue, node));
+    } finally {
+      await w.stop();
     }
   });
 });

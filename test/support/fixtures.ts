@@ -22,7 +22,7 @@ export interface FixtureCase {
     case: string;
     celery: string;
     kombu: string;
-    compare: 'bytes' | 'semantic';
+    compare: 'bytes' | 'semantic' | 'none-published';
     notes?: string;
   } & Record<string, PyValue>;
   input: Record<string, PyValue>;

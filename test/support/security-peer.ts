@@ -30,14 +30,14 @@ function env(broker: string, backend: string, settings: object): NodeJS.ProcessE
   };
 }
 
-/** Send cases from the signing Python app; resolves with `{id: result | {error}}`. */
+/** Send cases (or, with `get`, read stored results) from the signing Python app: `{id: result | {error}}`. */
 export function pySecureSend(
   py: string,
   broker: string,
   backend: string,
   settings: object,
   queue: string,
-  cases: readonly { id: string; task: string; args?: unknown[]; timeout?: number }[],
+  cases: readonly { id: string; task?: string; get?: string; args?: unknown[]; timeout?: number }[],
 ): Promise<Record<string, unknown>> {
   return new Promise((res, rej) => {
     const child = execFile(

@@ -1,13 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { BackendError } from '../../errors/errors';
-import { chordKey, groupMetaKey } from '../../protocol/backend-keys';
+import { chordKey, groupMetaKey, taskMetaKey } from '../../protocol/backend-keys';
 import { exceptionFromDict } from '../../protocol/exception';
 import { chordJoinSize, quirksOf } from '../../protocol/line-quirks';
 import { getProfile, type CeleryProfileName } from '../../protocol/profiles';
 import { pyRepr } from '../../protocol/repr';
 import { EXCEPTION_STATES, PROPAGATE_STATES } from '../../protocol/states';
-import type { PyValue } from '../../serialization/py-values';
+import { isPyDict, type PyValue } from '../../serialization/py-values';
 import type { ChordJoin, ChordJoinHooks, ChordPartRequest } from '../backend';
 import { decodeDocument, encodeDocument } from '../codec';
 import { CHORD_CLAIM_EXTEND_LUA, CHORD_CLEANUP_LUA, CHORD_PART_RETURN_LUA } from './chord-scripts';
@@ -41,6 +41,9 @@ class DependencyFailed extends Error {
     super(message);
   }
 }
+
+/** A header member failed while joining a restored header (`join_native(propagate=True)`). */
+class JoinFailed extends Error {}
 
 /** `repr(exc)` of a rebuilt exception: `ValueError('boom')` (`BaseException.__repr__`). */
 export function exceptionRepr(doc: PyValue): string {
@@ -182,10 +185,13 @@ export class RedisChordJoin implements ChordJoin {
     if (readycount !== total || !claimed) return;
     let results: PyValue[];
     try {
-      results = await this.readResults(jkey, total);
+      // A header with group members was saved by `apply_chord`: join it to keep its shape.
+      const header = await this.restoreHeader(gid);
+      results = header ? await this.joinHeader(header) : await this.readResults(jkey, total);
     } catch (e) {
       await this.o.client.del(skey);
       if (e instanceof DependencyFailed) await hooks.failBody(req.chord, e.message, e.failure);
+      else if (e instanceof JoinFailed) await hooks.failBody(req.chord, `Join error: ${e.message}`);
       else await hooks.failBody(req.chord, `Join error: ${String(e)}`);
       return;
     }
@@ -207,6 +213,48 @@ export class RedisChordJoin implements ChordJoin {
         [token, String(doneExpires)],
       );
     }
+  }
+
+  /**
+   * `GroupResult.restore(gid)`: the header tuple `RedisBackend.apply_chord` saved under
+   * `celery-taskset-meta-<gid>` when a header member is itself a group (`{'result': tuple}`).
+   */
+  private async restoreHeader(gid: string): Promise<PyValue[] | null> {
+    const raw = await this.o.client.getBuffer(this.key(gid));
+    if (raw === null) return null;
+    const doc = decodeDocument(raw, this.o.serializer, this.o.accept);
+    const tuple = isPyDict(doc) ? doc.result : null;
+    if (!Array.isArray(tuple)) return null;
+    const children = (tuple as readonly PyValue[])[1];
+    return Array.isArray(children) ? (children as PyValue[]) : null;
+  }
+
+  /**
+   * `header_result.join_native(propagate=True)`: each member's result in header order, a nested
+   * group's as the list of its members'; a failed member raises its exception (→ `Join error`).
+   */
+  private async joinHeader(children: readonly PyValue[]): Promise<PyValue[]> {
+    const out: PyValue[] = [];
+    for (const child of children) {
+      const [head, members] = Array.isArray(child) ? (child as PyValue[]) : [];
+      const id = Array.isArray(head) ? (head as PyValue[])[0] : null;
+      if (Array.isArray(members)) out.push(await this.joinHeader(members as PyValue[]));
+      else if (typeof id === 'string') out.push(await this.memberResult(id));
+      else throw new BackendError('malformed saved chord header');
+    }
+    return out;
+  }
+
+  private async memberResult(id: string): Promise<PyValue> {
+    const raw = await this.o.client.getBuffer(taskMetaKey(id, this.o.globalKeyPrefix));
+    const meta = raw === null ? null : decodeDocument(raw, this.o.serializer, this.o.accept);
+    if (!isPyDict(meta) || meta.status !== 'SUCCESS') {
+      const status = isPyDict(meta) ? meta.status : 'PENDING';
+      if (isPyDict(meta) && typeof status === 'string' && EXCEPTION_STATES.has(status))
+        throw new JoinFailed(exceptionRepr(meta.result ?? null));
+      throw new JoinFailed(`member ${id} is ${pyRepr(status ?? null)}`);
+    }
+    return meta.result ?? null;
   }
 
   private async readResults(jkey: string, total: number): Promise<PyValue[]> {

@@ -1,7 +1,11 @@
 import { Redis } from 'ioredis';
 import { BackendError, BackendGetMetaError, isCeleryError } from '../../errors/errors';
 import type { RedisBrokerUrl } from '../../brokers/url';
-import { backendKeyPrefixes, type BackendKeyPrefixes } from '../../protocol/backend-keys';
+import {
+  backendKeyPrefixes,
+  lineGlobalKeyPrefix,
+  type BackendKeyPrefixes,
+} from '../../protocol/backend-keys';
 import { getProfile, type CeleryProfileName } from '../../protocol/profiles';
 import { buildResultMeta } from '../../protocol/result-meta';
 import type { Instant } from '../../protocol/time';
@@ -26,15 +30,22 @@ import { PendingResults } from '../pending';
 import { parseBackendUrl } from '../url';
 import {
   redisConnectionOptions,
+  sentinelRoundError,
   type RedisSslOptions,
 } from '../../brokers/redis/connection-options';
 import {
   parseRedisTransportOptions,
   type RedisTransportOptions,
 } from '../../brokers/redis/transport-options';
+import { watchHealth } from '../../brokers/redis/health-check';
 import { RedisChordJoin } from './chord-join';
+import {
+  backendConnectionTransport,
+  type RedisBackendConnectionSettings,
+} from './connection-settings';
 import { RedisResultConsumer } from './redis-result-consumer';
 import { RedisResultWriter } from './result-writer';
+import { closeClient } from '../../brokers/redis/close-client';
 
 /** Options of {@link RedisBackend}. */
 export interface RedisBackendOptions extends BackendCommonOptions {
@@ -48,6 +59,12 @@ export interface RedisBackendOptions extends BackendCommonOptions {
   ssl?: RedisSslOptions | Readonly<Record<string, unknown>> | boolean | null;
   /** `result_failure_expires` in seconds (Celery 5.7.0; default: `expiresSeconds`). */
   failureExpiresSeconds?: number | null;
+  /**
+   * `redis_socket_timeout` (default 120 s), `redis_socket_connect_timeout`,
+   * `redis_socket_keepalive`, `redis_retry_on_timeout`, `redis_max_connections`,
+   * `redis_backend_health_check_interval` (see `connection-settings.ts`).
+   */
+  connection?: RedisBackendConnectionSettings;
   /** `redis_client_name`: CLIENT SETNAME of both connections. */
   clientName?: string;
   /** Connection errors after construction (the client keeps reconnecting). */
@@ -90,7 +107,9 @@ export class RedisBackend implements ResultBackend {
   private readonly client: Redis;
   private readonly consumer: RedisResultConsumer;
   private readonly writer: RedisResultWriter;
-  private readonly pending = new PendingResults();
+  /** The last connection error of either connection, until it is ready again. */
+  private connError: Error | undefined;
+  private readonly pending = new PendingResults(() => this.connError);
   private readonly prefixes: BackendKeyPrefixes;
   private readonly serializer: string;
   private readonly accept: readonly string[];
@@ -120,11 +139,14 @@ export class RedisBackend implements ResultBackend {
       opts.transportOptions,
       'result_backend_transport_options',
     );
-    // Celery reads `result_backend_transport_options['global_keyprefix']` only since 5.3
-    // (`BaseKeyValueStoreBackend._add_global_keyprefix`; absent in 5.2.7): older lines ignore it.
-    const linePrefixes = getProfile(opts.profile).redisBackendLinePrefixes;
-    this.globalKeyPrefix =
-      opts.globalKeyPrefix ?? (linePrefixes ? this.transport.global_keyprefix : undefined);
+    // Celery reads `result_backend_transport_options['global_keyprefix']` only since 5.3, and
+    // joins it per line (`BaseKeyValueStoreBackend._add_global_keyprefix`, `backend-keys.ts`).
+    const style = getProfile(opts.profile).redisBackendKeyprefix;
+    const effective = lineGlobalKeyPrefix(
+      opts.globalKeyPrefix ?? this.transport.global_keyprefix,
+      opts.globalKeyPrefix === undefined ? style : 'separator-aware',
+    );
+    this.globalKeyPrefix = effective === '' ? undefined : effective;
     this.prefixes = backendKeyPrefixes(this.globalKeyPrefix);
     this.serializer = opts.serializer ?? 'json';
     this.accept = opts.accept ?? ['json'];
@@ -142,10 +164,11 @@ export class RedisBackend implements ResultBackend {
     this.now = opts.now ?? ((): Instant => new Date());
     // TLS (`redis_backend_use_ssl`, `rediss://…?ssl_cert_reqs=…`), Sentinel (`sentinel://…` +
     // `master_name`), timeouts: the same resolution as the broker's; RESP2 pinned.
+    const connTransport = backendConnectionTransport(this.transport, opts.connection);
     const base = {
       ...redisConnectionOptions({
         url,
-        transport: this.transport,
+        transport: connTransport,
         ...(opts.ssl === undefined ? {} : { ssl: opts.ssl }),
         role: 'backend',
         setting: 'result_backend',
@@ -157,8 +180,25 @@ export class RedisBackend implements ResultBackend {
     const sub = new Redis({ ...base, autoResubscribe: false });
     for (const c of [this.client, sub]) {
       c.on('error', (e: Error) => {
+        if (c.status !== 'ready') this.connError = sentinelRoundError(e) ?? e;
         if (!this.closing) opts.onError?.(wrap(e, 'redis result backend'));
       });
+      c.on('ready', () => {
+        this.connError = undefined;
+      });
+      // `redis_backend_health_check_interval`: a dead connection is dropped and reconnected.
+      const stop = watchHealth(c, {
+        interval: connTransport.health_check_interval ?? 0,
+        onStale: (ms) => {
+          c.emit(
+            'error',
+            new BackendError(
+              `got no reply for ${String(Math.round(ms / 1000))} seconds; dropping stale connection (redis_backend_health_check_interval)`,
+            ),
+          );
+        },
+      });
+      c.once('end', stop);
     }
     this.chordJoin = new RedisChordJoin({
       client: this.client,
@@ -241,13 +281,18 @@ export class RedisBackend implements ResultBackend {
     const done = this.pending.add(taskId, opts, (last) => {
       if (last) void this.consumer.cancelFor(taskId).catch(() => undefined);
     });
-    try {
-      await this.consumer.consumeFrom(taskId);
-      const meta = await this.getTaskMeta(taskId);
-      if (meta.status !== 'PENDING') this.pending.deliver(taskId, meta);
-    } catch (e) {
-      this.pending.fail(taskId, wrap(e, `waiting for ${taskId}`));
-    }
+    // Not awaited before `done`: while Redis cannot be reached the SUBSCRIBE and GET wait in
+    // ioredis' offline queue (in Sentinel mode without end), and the caller's timeout must
+    // still fire on time.
+    void (async () => {
+      try {
+        await this.consumer.consumeFrom(taskId);
+        const meta = await this.getTaskMeta(taskId);
+        if (meta.status !== 'PENDING') this.pending.deliver(taskId, meta);
+      } catch (e) {
+        this.pending.fail(taskId, wrap(e, `waiting for ${taskId}`));
+      }
+    })();
     return done;
   }
 
@@ -344,9 +389,12 @@ export class RedisBackend implements ResultBackend {
     this.closing ??= (async () => {
       this.pending.failAll(new BackendError('result backend closed'));
       await this.consumer.close().catch(() => undefined);
-      await this.client.quit().catch(() => {
+      // QUIT only on a live connection; otherwise it would queue behind the reconnect.
+      if (this.client.status !== 'ready') {
         this.client.disconnect();
-      });
+        return;
+      }
+      await closeClient(this.client);
     })();
     return this.closing;
   }

@@ -184,7 +184,10 @@ export class RedisResultConsumer {
     this.subscribed.clear();
     this.lapses.clear();
     if (this.sweeper) clearInterval(this.sweeper);
-    await this.chain;
+    // Not connected: its queued SUBSCRIBEs would wait for a connection that may never come (a
+    // Sentinel estate whose sentinels refuse us); closing now fails them, and the chain settles.
+    if (this.sub.status !== 'ready') this.sub.disconnect();
+    await this.chain.catch(() => undefined);
     this.sub.disconnect();
   }
 }

@@ -122,4 +122,26 @@ print(json.dumps(out))`,
     });
     await w.close();
   });
+
+  it('a result returned because the reply queue is gone for a moment is sent again', async () => {
+    // Celery 5.6's client rebuilds its consumer on every idle second; the auto_delete reply
+    // queue vanishes until the new consumer declares it again. Here: no queue at the first
+    // publish (RabbitMQ returns it, mandatory), the queue appears 60 ms later.
+    const oid = randomUUID();
+    const w = new RpcBackend({ broker, oid: randomUUID(), profile: 'celery-5.6' });
+    const id = randomUUID();
+    const request = { replyTo: oid, correlationId: id, children: [] };
+    await w.storeResult(id, 7, 'SUCCESS', { request });
+    await new Promise((r) => setTimeout(r, 60));
+    const reader = new RpcBackend({ broker, oid, profile: 'celery-5.6' });
+    const meta = await reader.waitForResult(id, { timeoutMs: 10_000 });
+    expect(meta).toMatchObject({ status: 'SUCCESS', result: 7 });
+    // A reply queue that never comes back: the result is dropped (as Celery drops it), the
+    // store itself does not fail or wait.
+    await expect(
+      w.storeResult(randomUUID(), 1, 'SUCCESS', { request: { ...request, replyTo: randomUUID() } }),
+    ).resolves.toBeUndefined();
+    await reader.close();
+    await w.close();
+  });
 });

@@ -1,5 +1,5 @@
 import type { Broker, Consumer, Delivery, QueueSpec } from '../../brokers/broker';
-import { BackendError, isCeleryError } from '../../errors/errors';
+import { BackendError, MessageReturnedError, isCeleryError } from '../../errors/errors';
 import { getProfile, type CeleryProfileName } from '../../protocol/profiles';
 import { buildRpcResultBody, parseResultMeta } from '../../protocol/result-meta';
 import { READY_STATES } from '../../protocol/states';
@@ -34,6 +34,18 @@ export interface RpcBackendOptions extends BackendCommonOptions {
 }
 
 const DAY = 86_400;
+
+/**
+ * Re-publish delays (ms) of a result RabbitMQ returned because the reply queue did not exist at
+ * that moment. Celery 5.6's client (`celery/backends/rpc.py`, `ResultConsumer.drain_events` →
+ * `reconnect_on_error`) takes each idle 1 s `drain_events` timeout for a lost connection and
+ * rebuilds its consumer: the only consumer of the `auto_delete` reply queue goes, RabbitMQ
+ * deletes the queue, and the new consumer declares it again tens of ms later (5.7 fixed this in
+ * `celery/backends/asynchronous.py`, `except socket.timeout`). A Python worker's result sent in
+ * that window is silently lost; ours is sent again once the queue is back. About 1.5 s in all:
+ * after that the client is taken to be gone, and the result is dropped as Celery drops it.
+ */
+const RETURNED_RETRY_MS = [10, 25, 50, 100, 200, 400, 700] as const;
 
 /**
  * `RPCBackend.binding` (`celery/backends/rpc.py`): a queue named after the oid on the default
@@ -72,6 +84,8 @@ export class RpcBackend implements ResultBackend {
   private readonly now: () => Instant;
   private consumer: Promise<Consumer> | undefined;
   private closing: Promise<void> | undefined;
+  /** Timers of results being sent again after a `basic.return` (cleared on close). */
+  private readonly resends = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(private readonly opts: RpcBackendOptions) {
     this.queue = rpcReplyQueue(opts.oid, opts.profile, opts.expiresSeconds);
@@ -195,26 +209,49 @@ export class RpcBackend implements ResultBackend {
       ...(this.opts.profile === undefined ? {} : { profile: this.opts.profile }),
     });
     const [contentType, contentEncoding] = contentOf(this.serializer);
+    const message = {
+      body: encodeDocument(body, this.serializer, this.opts.profile),
+      contentType,
+      contentEncoding,
+      headers: {},
+      properties: {
+        correlation_id: request.correlationId ?? taskId,
+        delivery_mode: this.opts.persistent === true ? 2 : 1,
+        priority: 0,
+      },
+    };
+    // `mandatory` only tells us when the reply queue is missing; it is not part of the message.
+    const send = (): Promise<void> =>
+      this.opts.broker.publish(message, { exchange: '', routingKey: replyTo }, { mandatory: true });
     try {
-      await this.opts.broker.publish(
-        {
-          body: encodeDocument(body, this.serializer, this.opts.profile),
-          contentType,
-          contentEncoding,
-          headers: {},
-          properties: {
-            correlation_id: request.correlationId ?? taskId,
-            delivery_mode: this.opts.persistent === true ? 2 : 1,
-            priority: 0,
-          },
-        },
-        { exchange: '', routingKey: replyTo },
-      );
+      await send();
     } catch (e) {
+      if (e instanceof MessageReturnedError) {
+        this.resend(send, 0);
+        return;
+      }
       throw isCeleryError(e)
         ? e
         : new BackendError(`cannot publish result of ${taskId}`, { cause: e });
     }
+  }
+
+  /**
+   * Send a returned result again after {@link RETURNED_RETRY_MS}[attempt], without holding up
+   * the task that stored it (the client may be gone for good).
+   */
+  private resend(send: () => Promise<void>, attempt: number): void {
+    const delay = RETURNED_RETRY_MS[attempt];
+    if (delay === undefined || this.closing) return;
+    const t = setTimeout(() => {
+      this.resends.delete(t);
+      send().catch((e: unknown) => {
+        if (e instanceof MessageReturnedError) this.resend(send, attempt + 1);
+        else this.opts.onError?.(e instanceof Error ? e : new BackendError(String(e)));
+      });
+    }, delay);
+    t.unref();
+    this.resends.add(t);
   }
 
   saveGroup(): Promise<void> {
@@ -237,6 +274,8 @@ export class RpcBackend implements ResultBackend {
   /** Cancel the reply consumer (the broker stays open: it is the caller's). Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const t of this.resends) clearTimeout(t);
+      this.resends.clear();
       this.pending.failAll(new BackendError('result backend closed'));
       const c = await this.consumer?.catch(() => undefined);
       await c?.cancel().catch(() => undefined);

@@ -9,6 +9,7 @@ import {
   type BrokerStatusListener,
   type ConsumeOptions,
   type Consumer,
+  type Subscription,
   type DeliveryHandler,
   type ExchangeType,
   type PublishItem,
@@ -48,6 +49,12 @@ export interface AmqpBrokerOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Heartbeat seconds (kombu/Celery default `broker_heartbeat` = 120 on the worker; 0 here). */
   heartbeat?: number;
+  /**
+   * The worker's reconnect order: after a loss, start again from the first URL of the failover
+   * list, as Celery's worker consumer does (it builds a new connection); default false, the
+   * client's order (continue the cycle from the lost node). See {@link RetrySettings}.
+   */
+  restartFromFirstOnLoss?: boolean;
   /** `connection_name` client property (what `rabbitmqctl list_connections` shows). */
   connectionName?: string;
   /** Errors after the fact: connection loss (also on {@link AmqpBroker.onStatus}). */
@@ -92,7 +99,14 @@ export class AmqpBroker implements Broker, FanoutBroker, TopologyBroker {
       });
     const model = (): Promise<ChannelModel> => this.conn.connect();
     this.declarations = new Declarations(model);
-    this.publisher = new Publisher(model);
+    // A re-sent message may already be on the broker (its confirm, not the message, was lost):
+    // say so, with the ids, since the task can then run twice (at-least-once publishing).
+    this.publisher = new Publisher(model, (items) => {
+      const ids = items.map((it) => it.message.properties.correlation_id ?? '?');
+      this.warn(
+        `publish: connection lost before the broker confirmed ${String(items.length)} message(s); sending them again (ids: ${ids.join(', ')})`,
+      );
+    });
     this.conn = new AmqpConnection(
       urls,
       opts.heartbeat ?? Number(url.query.heartbeat ?? 0),
@@ -102,6 +116,7 @@ export class AmqpBroker implements Broker, FanoutBroker, TopologyBroker {
         maxRetries: opts.connectionMaxRetries === undefined ? 100 : opts.connectionMaxRetries,
         backoff: opts.backoff ?? defaultBackoff,
         sleep: opts.sleep ?? realSleep,
+        restartFromFirstOnLoss: opts.restartFromFirstOnLoss ?? false,
       },
       {
         opened: async (m) => {
@@ -159,7 +174,7 @@ export class AmqpBroker implements Broker, FanoutBroker, TopologyBroker {
     spec: QueueSpec,
     handler: (m: FanoutMessage) => void,
     onError?: (err: Error) => void,
-  ): Promise<Consumer> {
+  ): Promise<Subscription> {
     await this.declareQueue(spec);
     return this.consume(
       [spec.name],

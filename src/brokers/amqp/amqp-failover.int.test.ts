@@ -98,6 +98,41 @@ describe('AMQP failover list (broker_url "amqp://h1//;amqp://h2//;amqp://h3//")'
     }
   });
 
+  it("the worker's order (restartFromFirstOnLoss): after a loss it starts again from the first URL", async () => {
+    // Celery's worker builds a new Connection after a loss (`Consumer.connect`), whose cycle
+    // starts at alt[0]: on node 2's loss it goes back to node 1 (up again), not on to node 3.
+    const nodes = [new TcpProxy(), new TcpProxy(), new TcpProxy()];
+    for (const n of nodes) await n.start();
+    const [n1, n2, n3] = nodes as [TcpProxy, TcpProxy, TcpProxy];
+    const statuses: BrokerStatus[] = [];
+    const broker = new AmqpBroker({
+      url: nodes.map(url).join(';'),
+      backoff: (n) => 50 * n,
+      restartFromFirstOnLoss: true,
+    });
+    broker.onStatus((s) => statuses.push(s));
+    try {
+      await broker.connect();
+      await n1.stop();
+      await until(() => broker.target === target(n2) && statuses.at(-1)?.state === 'connected');
+      await n1.start();
+      await n2.stop();
+      await until(() => broker.target === target(n1) && statuses.at(-1)?.state === 'connected');
+      expect(schedule(statuses)).toEqual([
+        `connected ${target(n1)}`,
+        `lost ${target(n1)}`,
+        `failover ${target(n1)}`,
+        `connected ${target(n2)}`,
+        `lost ${target(n2)}`,
+        `connected ${target(n1)}`,
+      ]);
+      expect(statuses.some((s) => s.target === target(n3))).toBe(false);
+    } finally {
+      await broker.close();
+      for (const n of nodes) await n.stop();
+    }
+  });
+
   it('connect() tries each node once, in order, and connects to the first that answers', async () => {
     const dead = [new TcpProxy(), new TcpProxy()];
     for (const d of dead) await d.start();

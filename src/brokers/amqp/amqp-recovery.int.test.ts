@@ -71,10 +71,10 @@ describe('AMQP consumer: addQueue / cancelQueue on the running consumer', () => 
         { prefetch: 10, onReset: () => resets++ },
       );
       await waitFor(() => held.length === 1);
-      await c.addQueue?.(q2);
+      await c.addQueue(q2);
       await waitFor(() => held.length === 2);
       expect(c.queues).toEqual([q1, q2]);
-      await c.cancelQueue?.(q1);
+      await c.cancelQueue(q1);
       expect(c.queues).toEqual([q2]);
       expect(held.map((d) => [d.queue, d.isVoid, d.session])).toEqual([
         [q1, false, 1],

@@ -16,6 +16,15 @@ export interface RetrySettings {
   maxRetries: number | null;
   backoff: BackoffPolicy;
   sleep: (ms: number) => Promise<void>;
+  /**
+   * After a loss, start again from the first URL of the failover list rather than from the node
+   * that was lost: what Celery's *worker* does, because its consumer closes the lost connection
+   * and builds a new one (`celery/worker/consumer/consumer.py`,
+   * `on_connection_error_after_connected` → `blueprint.restart` → `Consumer.connect` →
+   * `app.connection_for_read()`), whose cycle starts at `alt[0]`. A client's pooled connection
+   * keeps its cycle (`Connection.ensure_connection` → `maybe_switch_next`): default false.
+   */
+  restartFromFirstOnLoss?: boolean;
 }
 
 export interface ConnectionHooks {
@@ -24,6 +33,9 @@ export interface ConnectionHooks {
   /** The connection went away (every channel with it). */
   lost(reason: Error): void;
 }
+
+/** How long a caller waits for a running recovery before trying on its own (3 × 4 s). */
+const RECOVERY_WAIT_MS = 12_000;
 
 /**
  * One AMQP connection with kombu's recovery story (`kombu/connection.py`,
@@ -40,6 +52,8 @@ export interface ConnectionHooks {
 export class AmqpConnection {
   model: ChannelModel | undefined;
   private connecting: Promise<ChannelModel> | undefined;
+  /** The recovery after a loss, while it runs: callers wait for it, not for one node's attempt. */
+  private recovering: Promise<void> | undefined;
   private closed = false;
   private readonly listeners = new Set<BrokerStatusListener>();
   private readonly nodes: FailoverCycle<AmqpBrokerUrl>;
@@ -86,6 +100,12 @@ export class AmqpConnection {
   connect(attempt = 1): Promise<ChannelModel> {
     if (this.closed) return Promise.reject(toBrokerError(new Error('broker is closed'), 'connect'));
     if (this.model) return Promise.resolve(this.model);
+    // During a recovery the shared promise is one node's attempt: a publish that took it would
+    // fail on the dead node while the recovery moves on to the next one. kombu's publish
+    // (`Connection.ensure`) waits for the reconnection instead; so do we, for a bounded time
+    // (Celery's 3 publish retries × `broker_connection_timeout` 4 s), then as before.
+    const rec = this.recovering;
+    if (rec) return this.afterRecovery(rec, attempt);
     this.connecting ??= this.round(attempt).finally(() => {
       this.connecting = undefined;
     });
@@ -104,6 +124,20 @@ export class AmqpConnection {
         if (last || this.closed) throw reason;
       }
     }
+  }
+
+  private async afterRecovery(rec: Promise<void>, attempt: number): Promise<ChannelModel> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, RECOVERY_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([rec, limit]);
+    clearTimeout(timer);
+    if (this.model) return this.model;
+    if (this.closed) throw toBrokerError(new Error('broker is closed'), 'connect');
+    // Still recovering after the bound (or it gave up): one attempt of our own, as before.
+    return this.attempt(attempt);
   }
 
   /** A failed node that does not end a round: report it, then try the next one at once. */
@@ -180,7 +214,11 @@ export class AmqpConnection {
     const reason = toBrokerError(err ?? new Error('connection closed'), 'connection lost');
     this.emit({ state: 'lost', target: this.target, reason });
     this.hooks.lost(reason);
-    void this.recover(reason);
+    if (this.retry.restartFromFirstOnLoss === true) this.nodes.restart();
+    const rec = this.recover(reason).finally(() => {
+      if (this.recovering === rec) this.recovering = undefined;
+    });
+    this.recovering = rec;
   }
 
   private async recover(first: Error): Promise<void> {

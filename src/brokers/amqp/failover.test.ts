@@ -7,6 +7,16 @@ describe('kombu failover strategies (kombu/connection.py, failover_strategies)',
     expect([c.next(), c.next(), c.next(), c.next()]).toEqual(['h2', 'h3', 'h1', 'h2']);
   });
 
+  it('restart() is a new kombu.Connection of the same list: back to alt[0], cycle skipped once', () => {
+    const c = new FailoverCycle(['h1', 'h2', 'h3'], roundRobin);
+    c.next();
+    c.next();
+    expect(c.current).toBe('h3');
+    c.restart();
+    expect(c.current).toBe('h1');
+    expect([c.next(), c.next(), c.next()]).toEqual(['h2', 'h3', 'h1']);
+  });
+
   it('completes_cycle: not (retries + 1) % len(alt); always true for one URL', () => {
     const c = new FailoverCycle(['h1', 'h2', 'h3'], roundRobin);
     expect([0, 1, 2, 3, 4, 5].map((r) => c.completesCycle(r))).toEqual([

@@ -54,18 +54,29 @@ export function failoverStrategy<T>(
  * round over every node, which is when kombu sleeps (`_ensure_connection`, `on_error`).
  */
 export class FailoverCycle<T> {
-  private readonly cycle: Iterator<T> | undefined;
+  private cycle: Iterator<T> | undefined;
   current: T;
 
   constructor(
     private readonly alternates: readonly T[],
-    strategy: FailoverStrategy<T>,
+    private readonly strategy: FailoverStrategy<T>,
   ) {
     const first = alternates[0];
     if (first === undefined) throw new CeleryError('E_CONFIG', 'empty broker URL');
     this.current = first;
-    if (alternates.length > 1) {
-      this.cycle = strategy(alternates);
+    this.restart();
+  }
+
+  /**
+   * Back to the first URL with a fresh cycle, as a new `kombu.Connection` of the same list
+   * starts (`Connection.__init__`: `hostname = alt[0]`, `self.cycle = strategy(alt)`,
+   * `next(self.cycle)`).
+   */
+  restart(): void {
+    this.current = this.alternates[0] as T;
+    this.cycle = undefined;
+    if (this.alternates.length > 1) {
+      this.cycle = this.strategy(this.alternates);
       this.cycle.next();
     }
   }

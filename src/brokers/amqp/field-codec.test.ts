@@ -42,6 +42,34 @@ describe('AMQP field tables as py-amqp writes them', () => {
     expect(v.none).toBeNull();
   });
 
+  it('reads S as UTF-8 after an ASCII run, and as bytes when the tail is not UTF-8', () => {
+    // The ASCII fast path must hand over to the UTF-8 decoder at the first byte >= 0x80.
+    const s = (key: string, body: Buffer): Buffer => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(body.length);
+      return Buffer.concat([
+        Buffer.from([key.length]),
+        Buffer.from(key),
+        Buffer.from('S'),
+        len,
+        body,
+      ]);
+    };
+    const table = Buffer.concat([
+      s('ascii', Buffer.from('conformance.add')),
+      s('empty', Buffer.alloc(0)),
+      s('tail', Buffer.from('(1, "ü")', 'utf8')),
+      s('bad', Buffer.from([0x61, 0x62, 0xff])),
+      s('lat', Buffer.from([0x61, 0xe9])),
+    ]);
+    const v = decodeFieldTableStrict(table);
+    expect(v.ascii).toBe('conformance.add');
+    expect(v.empty).toBe('');
+    expect(v.tail).toBe('(1, "ü")');
+    expect(v.bad).toEqual(Buffer.from([0x61, 0x62, 0xff]));
+    expect(v.lat).toEqual(Buffer.from([0x61, 0xe9])); // latin1 'aé' is not UTF-8: bytes
+  });
+
   it('reads the tags RabbitMQ writes: s, u, U, l, b, B, i, f, x, T, A of F (x-death)', () => {
     const parts: Buffer[] = [];
     const field = (key: string, tag: string, body: Buffer): void => {

@@ -45,11 +45,21 @@ function double(v: number): number | { '!': 'double'; value: number } {
   return Number.isInteger(v) || Object.is(v, -0) ? { '!': 'double', value: v } : v;
 }
 
-function text(b: Buffer): string | Buffer {
+/**
+ * `S` as py-amqp reads it: UTF-8, or the raw bytes when they are not UTF-8. Pure ASCII (every
+ * Celery header but a non-ASCII argsrepr) is read as latin1, which gives the same string as the
+ * UTF-8 decoder without its per-call cost (the fatal TextDecoder was the top item of a drain's
+ * header decoding).
+ */
+function text(b: Buffer, at: number, end: number): string | Buffer {
+  let i = at;
+  while (i < end && (b[i] ?? 0) < 0x80) i++;
+  if (i === end) return b.toString('latin1', at, end);
+  const bytes = b.subarray(at, end);
   try {
-    return utf8.decode(b);
+    return utf8.decode(bytes);
   } catch {
-    return Buffer.from(b);
+    return Buffer.from(bytes);
   }
 }
 
@@ -75,7 +85,8 @@ class Reader {
     const out: DecodedTable = {};
     while (this.offset < end) {
       const klen = this.buf.readUInt8(this.need(1));
-      const key = this.slice(klen).toString('utf8');
+      const at = this.need(klen);
+      const key = this.buf.toString('utf8', at, at + klen);
       out[key] = this.value();
     }
     return out;
@@ -85,8 +96,11 @@ class Reader {
     const b = this.buf;
     const tag = String.fromCharCode(b.readUInt8(this.need(1)));
     switch (tag) {
-      case 'S':
-        return text(this.slice(b.readUInt32BE(this.need(4))));
+      case 'S': {
+        const len = b.readUInt32BE(this.need(4));
+        const at = this.need(len);
+        return text(b, at, at + len);
+      }
       case 'x':
         return Buffer.from(this.slice(b.readUInt32BE(this.need(4))));
       case 'b':

@@ -1,5 +1,10 @@
-import type { ChannelModel, ConfirmChannel } from 'amqplib';
-import { BrokerConnectionError, BrokerError, isCeleryError } from '../../errors/errors';
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import {
+  BrokerConnectionError,
+  BrokerError,
+  MessageReturnedError,
+  isCeleryError,
+} from '../../errors/errors';
 import type { PublishItem } from '../broker';
 import { ChannelError } from './errors';
 import { toBrokerError } from './errors-map';
@@ -16,12 +21,17 @@ const PUBLISH_RETRIES = 3;
  * or 406 closes only that channel and fails only that publish; later publishes get a new one.
  * A batch whose channel or connection went away before every confirm arrived is re-sent
  * (only the unconfirmed messages), at most {@link PUBLISH_RETRIES} times, once the connection is
- * back (kombu `Producer.publish(retry=True)` → `connection.ensure`).
+ * back (kombu `Producer.publish(retry=True)` → `connection.ensure`). `mandatory` items the broker
+ * returned as unroutable fail the batch with {@link MessageReturnedError} once it is confirmed.
  */
 export class Publisher {
   private channel: Promise<ConfirmChannel> | undefined;
 
-  constructor(private readonly model: () => Promise<ChannelModel>) {}
+  constructor(
+    private readonly model: () => Promise<ChannelModel>,
+    /** Told of each re-send of messages whose confirm was lost (they may arrive twice). */
+    private readonly onResend?: (items: readonly PublishItem[]) => void,
+  ) {}
 
   reset(): void {
     this.channel = undefined;
@@ -48,13 +58,22 @@ export class Publisher {
 
   async publishMany(items: readonly PublishItem[]): Promise<void> {
     let pending: readonly PublishItem[] = items;
+    const returned: PublishItem[] = [];
     for (let attempt = 0; ; attempt++) {
       const failed = await this.sendOnce(pending);
-      if (failed.unconfirmed.length === 0 && !failed.error) return;
+      returned.push(...failed.returned);
+      if (failed.unconfirmed.length === 0 && !failed.error) {
+        if (returned.length === 0) return;
+        const rk = returned.map((r) => r.target.routingKey).join(', ');
+        throw new MessageReturnedError(`unroutable, returned by the broker: ${rk}`, returned, {
+          replyCode: 312,
+        });
+      }
       const err = failed.error ?? new BrokerConnectionError('publish: unconfirmed');
       const retryable = err instanceof BrokerConnectionError && !(err instanceof ChannelError);
       if (!retryable || attempt >= PUBLISH_RETRIES) throw err;
       pending = failed.unconfirmed;
+      this.onResend?.(pending);
     }
   }
 
@@ -65,18 +84,39 @@ export class Publisher {
    */
   private async sendOnce(
     items: readonly PublishItem[],
-  ): Promise<{ unconfirmed: PublishItem[]; error?: BrokerError }> {
+  ): Promise<{ unconfirmed: PublishItem[]; returned: PublishItem[]; error?: BrokerError }> {
     let ch: ConfirmChannel;
     try {
       ch = await this.open();
     } catch (e) {
-      return { unconfirmed: [...items], error: toBrokerError(e, 'publish: opening channel') };
+      return {
+        unconfirmed: [...items],
+        returned: [],
+        error: toBrokerError(e, 'publish: opening channel'),
+      };
     }
     let channelError: BrokerError | undefined;
     const onError = (e: Error): void => {
       channelError ??= toBrokerError(e, 'publish');
     };
     ch.on('error', onError);
+    // RabbitMQ sends `basic.return` before the `basic.ack` of the same message, so a return is
+    // seen while this batch still waits for its confirms. The channel is shared by concurrent
+    // batches: a return is ours when it is the same bytes to the same place as a mandatory item.
+    const returned = new Set<number>();
+    const onReturn = (m: Message): void => {
+      // One return marks one item: the first identical mandatory one not yet marked.
+      const k = items.findIndex((it, j) => {
+        if (returned.has(j) || it.opts?.mandatory !== true) return false;
+        if (it.target.exchange !== m.fields.exchange) return false;
+        if (it.target.routingKey !== m.fields.routingKey) return false;
+        const b = it.message.body;
+        return Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(m.content);
+      });
+      if (k >= 0) returned.add(k);
+    };
+    const mandatory = items.some((it) => it.opts?.mandatory === true);
+    if (mandatory) ch.on('return', onReturn);
     const unconfirmed = new Set<number>();
     let nacked: BrokerError | undefined;
     let failure: BrokerError | undefined;
@@ -119,17 +159,20 @@ export class Publisher {
     }
     if (pending > 0) await done;
     ch.off('error', onError);
+    if (mandatory) ch.off('return', onReturn);
     if (fatal) throw fatal;
     const rest = items.filter((_, k) => unconfirmed.has(k) || k >= i);
+    const back = items.filter((_, k) => returned.has(k) && !unconfirmed.has(k));
     const error = nacked ?? channelError ?? failure;
     if (rest.length > 0 || error) {
       return {
         unconfirmed: rest,
+        returned: back,
         error:
           error ?? new BrokerConnectionError('publish: channel closed before the broker confirmed'),
       };
     }
-    return { unconfirmed: [] };
+    return { unconfirmed: [], returned: back };
   }
 }
 

@@ -73,6 +73,7 @@ export interface RedisConnectOptions {
   lazyConnect: true;
   connectTimeout?: number;
   commandTimeout?: number;
+  /** `false` (typed as number for ioredis): no TCP keepalive (ioredis' default is on, 30 s). */
   keepAlive?: number;
   connectionName?: string;
   sentinels?: { host: string; port: number }[];
@@ -80,6 +81,18 @@ export interface RedisConnectOptions {
   sentinelPassword?: string;
   sentinelUsername?: string;
   enableTLSForSentinelMode?: boolean;
+  failoverDetector?: boolean;
+  reconnectOnError?: (err: Error) => boolean | 2;
+}
+
+/**
+ * A command the old master refused after a `SENTINEL FAILOVER` demoted it (`READONLY You can't
+ * write against a read only replica`): reconnect through the sentinels and send it again, as
+ * redis-py's `SentinelManagedConnection` turns `ReadOnlyError` into a `ConnectionError` that
+ * kombu retries. The refused write did not happen, so sending it again runs it once.
+ */
+export function reconnectOnReadonly(err: Error): boolean | 2 {
+  return err.message.startsWith('READONLY') ? 2 : false;
 }
 
 /** What decides one connection's options. */
@@ -168,7 +181,12 @@ export function redisConnectionOptions(input: ConnectInput): RedisConnectOptions
   if (connectMs !== undefined) common.connectTimeout = connectMs;
   const commandMs = secondsToMs(t.socket_timeout);
   if (commandMs !== undefined) common.commandTimeout = commandMs;
-  if (t.socket_keepalive === false) common.keepAlive = 0;
+  // ioredis keeps TCP keepalive on with a 30 s idle time unless `keepAlive` is not a number
+  // (`Redis.connect`: `typeof options.keepAlive === "number"`). redis-py's `socket_keepalive`
+  // sets SO_KEEPALIVE with the OS idle time: `0` asks Node for exactly that.
+  if (t.socket_keepalive === true) common.keepAlive = 0;
+  // ioredis' type says number; `false` is the value its runtime check turns off.
+  if (t.socket_keepalive === false) common.keepAlive = false as unknown as number;
   if (typeof t.client_name === 'string') common.connectionName = t.client_name;
   if (url.sentinels !== undefined && url.sentinels.length > 0) {
     if (t.master_name === undefined) {
@@ -182,11 +200,27 @@ export function redisConnectionOptions(input: ConnectInput): RedisConnectOptions
       ...(typeof sk.password === 'string' ? { sentinelPassword: sk.password } : {}),
       ...(typeof sk.username === 'string' ? { sentinelUsername: sk.username } : {}),
       ...(tls === undefined ? {} : { enableTLSForSentinelMode: true }),
+      // A planned failover leaves the old master up (demoted to a replica): connections that
+      // never drop would stay on it, a pub/sub subscriber (the pidbox) deaf to the new master.
+      // ioredis' detector watches the sentinels' `+switch-master` and reconnects every
+      // connection, which redis-py gets from the READONLY/UNBLOCKED errors alone.
+      failoverDetector: true,
+      reconnectOnError: reconnectOnReadonly,
     };
   }
   return url.socketPath === undefined
     ? { ...common, host: url.hostname ?? '127.0.0.1', port: url.port ?? 6379 }
     : { ...common, path: url.socketPath };
+}
+
+/**
+ * ioredis' Sentinel error for a round in which no sentinel answered ("All sentinels are
+ * unreachable. Retrying from scratch after 10ms. Last error: …"), or `undefined` for any other
+ * error. The retry note is dropped: whoever reports it decides whether another round comes.
+ */
+export function sentinelRoundError(e: Error): Error | undefined {
+  if (!e.message.startsWith('All sentinels are unreachable')) return undefined;
+  return new Error(e.message.replace(/ Retrying from scratch after \d+ms\./, ''), { cause: e });
 }
 
 /** The URL as Celery prints it, password masked (`maybe_sanitize_url`): the status target. */

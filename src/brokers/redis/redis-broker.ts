@@ -13,6 +13,7 @@ import {
   type BrokerCapabilities,
   type ConsumeOptions,
   type Consumer,
+  type Subscription,
   type DeliveryHandler,
   type ExchangeType,
   type PublishItem,
@@ -22,15 +23,23 @@ import {
 import type { ExchangeOptions, FanoutBroker, FanoutMessage } from '../fanout';
 import { parseBrokerUrl, type RedisBrokerUrl } from '../url';
 import { RedisEnvelopeWriter } from '../../protocol/redis-envelope-writer';
-import { maskedTarget, redisConnectionOptions, type RedisSslOptions } from './connection-options';
+import {
+  maskedTarget,
+  redisConnectionOptions,
+  sentinelRoundError,
+  type RedisSslOptions,
+} from './connection-options';
 import { RedisKeyspace } from './keyspace';
 import { RedisFanoutSubscriber } from './redis-fanout';
+import { watchHealth } from './health-check';
+import { waitForReplicas } from './replica-wait';
 import { collectDeclarations, exchangesToLookup, planPublishes } from './publish-plan';
 import { bindingPattern, lookupQueues } from './routing';
 import { RedisConsumer } from './redis-consumer';
 import { toRedisError } from './redis-qos';
 import { RedisStatusStream, type RedisStatusListener } from './redis-status';
 import { parseRedisTransportOptions, type RedisTransportOptions } from './transport-options';
+import { closeClient } from './close-client';
 
 /** Messages per pipeline of a {@link RedisBroker.publishMany} batch. */
 const PUBLISH_CHUNK = 500;
@@ -167,6 +176,23 @@ export class RedisBroker implements Broker, FanoutBroker {
     c.on('error', (e: Error) => {
       if (!this.closed) this.opts.onError?.(toRedisError(e, 'redis connection'));
     });
+    // `health_check_interval` (kombu default 25 s, 0 = off); a PING on a consumer's connection
+    // waits behind its BRPOP, hence the BRPOP timeout as grace (kombu 5.7 does the same).
+    const t = this.transportOptions;
+    const stop = watchHealth(c, {
+      interval: t.health_check_interval ?? 25,
+      graceMs: (this.opts.brpopTimeout ?? t.polling_interval ?? 1) * 1000,
+      // As an 'error' of the connection: the status stream gives it as the reason of the loss.
+      onStale: (ms) => {
+        c.emit(
+          'error',
+          new BrokerConnectionError(
+            `Redis connection got no reply for ${String(Math.round(ms / 1000))} seconds; dropping stale connection (health_check_interval)`,
+          ),
+        );
+      },
+    });
+    c.once('end', stop);
     return c;
   }
 
@@ -180,12 +206,22 @@ export class RedisBroker implements Broker, FanoutBroker {
       // ioredis rejects connect() with "Connection is closed."; the reason (TLS verification,
       // WRONGPASS, ECONNREFUSED) came as an 'error' event just before.
       let cause: Error | undefined;
+      // In Sentinel mode ioredis' connect() never settles while no sentinel answers (a wrong
+      // `sentinel_kwargs` password, all sentinels down): it reports each round as an error and
+      // starts again. One round is this attempt, as one `Sentinel.discover_master` is kombu's.
+      let abandon: ((e: Error) => void) | undefined;
+      const abandoned = new Promise<never>((_, rej) => {
+        abandon = rej;
+      });
+      abandoned.catch(() => undefined);
       const keep = (e: Error): void => {
         cause ??= e;
+        const round = sentinelRoundError(e);
+        if (round !== undefined) abandon?.(round);
       };
       c.on('error', keep);
       try {
-        await c.connect();
+        await Promise.race([c.connect(), abandoned]);
         c.off('error', keep);
       } catch (e) {
         c.off('error', keep);
@@ -221,9 +257,7 @@ export class RedisBroker implements Broker, FanoutBroker {
     const c = this.client;
     this.client = undefined;
     if (c) {
-      await c.quit().catch(() => {
-        c.disconnect();
-      });
+      await closeClient(c);
     }
     if (errors.length > 0) throw toRedisError(errors[0], 'restoring unacked messages on close');
   }
@@ -269,7 +303,7 @@ export class RedisBroker implements Broker, FanoutBroker {
     spec: QueueSpec,
     handler: (m: FanoutMessage) => void,
     onError?: (err: Error) => void,
-  ): Promise<Consumer> {
+  ): Promise<Subscription> {
     const exchange = spec.exchange ?? spec.name;
     await this.declareQueue({ ...spec, exchangeType: 'fanout' });
     const rk = (spec.routingKey ?? '').replace(/#/g, '*');
@@ -341,13 +375,16 @@ export class RedisBroker implements Broker, FanoutBroker {
     // Chunks are sent as soon as they are encoded, so Redis executes one chunk while we encode
     // the next; one connection keeps them in order.
     const sent: Promise<[Error | null, unknown][]>[] = [];
+    let queued = false;
     for (let i = 0; i < items.length; i += PUBLISH_CHUNK) {
       const cmds = planPublishes(items.slice(i, i + PUBLISH_CHUNK), ctx);
       if (cmds.length === 0) continue;
       const pipe = client.pipeline();
       for (const c of cmds) {
-        if (c.kind === 'lpush') pipe.lpush(c.key, ...c.values);
-        else pipe.publish(c.channel, c.value);
+        if (c.kind === 'lpush') {
+          pipe.lpush(c.key, ...c.values);
+          queued = true;
+        } else pipe.publish(c.channel, c.value);
       }
       sent.push(execPipeline(pipe, 'publish'));
     }
@@ -356,6 +393,8 @@ export class RedisBroker implements Broker, FanoutBroker {
       const failed = r.value.find(([err]) => err !== null);
       if (failed?.[0]) throw toRedisError(failed[0], 'publish');
     }
+    // Fanout-only batches (events, pidbox replies) are not waited for: they are not stored.
+    if (queued) await waitForReplicas(client, this.transportOptions);
   }
 
   async consume(

@@ -1,16 +1,17 @@
 import type { Redis } from 'ioredis';
 import { BrokerError } from '../../errors/errors';
 import { decodeRedisEnvelope } from '../../protocol/redis-envelope';
-import type { Consumer } from '../broker';
+import type { Subscription } from '../broker';
 import type { FanoutMessage } from '../fanout';
 import { toRedisError } from './redis-qos';
+import { closeClient } from './close-client';
 
 /**
  * One fanout-bound queue on kombu's Redis transport: a PSUBSCRIBE on the publish channel pattern
  * (`kombu/transport/redis.py`, `Channel._subscribe`, `_get_subscribe_topic`: the binding routing
  * key with `#` → `*`). Delivery is at-most-once, with no ack emulation (`no_ack=True`).
  */
-export class RedisFanoutSubscriber implements Consumer {
+export class RedisFanoutSubscriber implements Subscription {
   private cancelled = false;
   /** Compat mode: tags seen lately (`SentinelChannel._fanout_compat_dedup_size` = 1000). */
   private readonly seen = new Set<string>();
@@ -58,8 +59,6 @@ export class RedisFanoutSubscriber implements Consumer {
   async cancel(): Promise<void> {
     if (this.cancelled) return;
     this.cancelled = true;
-    await this.client.quit().catch(() => {
-      this.client.disconnect();
-    });
+    await closeClient(this.client);
   }
 }

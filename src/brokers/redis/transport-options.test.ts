@@ -108,6 +108,10 @@ describe('parseRedisTransportOptions', () => {
     [{ priority_steps: [3, 1] }, /'priority_steps' must be an ascending list/],
     [{ queue_order_strategy: 'cycle' }, /'queue_order_strategy' must be one of/],
     [{ sentinel_kwargs: 'pw' }, /'sentinel_kwargs' must be an object/],
+    [{ publish_wait_replicas: 0 }, /'publish_wait_replicas' must be an integer ≥ 1/],
+    [{ publish_wait_replicas: 1.5 }, /'publish_wait_replicas' must be an integer ≥ 1/],
+    [{ publish_wait_timeout: -1 }, /'publish_wait_timeout' must be a non-negative number/],
+    [{ health_check_interval: '25' }, /'health_check_interval' must be a non-negative number/],
   ])('rejects %j naming the option', (opts, re) => {
     expect(() => parseRedisTransportOptions(opts)).toThrow(re);
     expect(() => parseRedisTransportOptions(opts)).toThrow(CeleryError);
@@ -166,9 +170,30 @@ describe('connection options', () => {
       setting: 'broker_url',
     });
     expect(o).toMatchObject({ name: 'mymaster', sentinelPassword: 'spw', password: 'pw', db: 2 });
+    // A planned failover leaves the old master up: connections follow +switch-master, and a
+    // write the demoted node refused is sent again through the sentinels.
+    expect(o.failoverDetector).toBe(true);
+    expect(
+      o.reconnectOnError?.(new Error("READONLY You can't write against a read only replica.")),
+    ).toBe(2);
+    expect(o.reconnectOnError?.(new Error('WRONGTYPE Operation against a key'))).toBe(false);
     expect(maskedTarget(url)).toBe(
       'sentinel://:**@h1:26379/2;sentinel://h2:26380/2;sentinel://h3:26379/2',
     );
+  });
+
+  it('socket_* options become ioredis timeouts and keepalive (kombu Channel._connparams)', () => {
+    const url = redisUrl('redis://127.0.0.1:6379/0');
+    const o = (transport: object) =>
+      redisConnectionOptions({ url, transport, role: 'broker', setting: 'broker_url' });
+    expect(o({ socket_timeout: 1.5, socket_connect_timeout: 0.25 })).toMatchObject({
+      commandTimeout: 1500,
+      connectTimeout: 250,
+    });
+    expect(o({ socket_timeout: null }).commandTimeout).toBeUndefined();
+    expect(o({ socket_keepalive: true }).keepAlive).toBe(0);
+    expect(o({ socket_keepalive: false }).keepAlive).toBe(false);
+    expect(o({ client_name: 'n' }).connectionName).toBe('n');
   });
 
   it('the status target masks the password as Celery prints it', () => {

@@ -43,12 +43,22 @@ export interface RedisTransportOptions {
   /** Sentinel: connection options for the sentinels themselves (`password`, `username`, …). */
   sentinel_kwargs?: Readonly<Record<string, unknown>>;
   sentinel_fanout_compat?: boolean;
+  /**
+   * celery-wire only (kombu has no such option and ignores it): after a publish batch that
+   * wrote to a queue, `WAIT <publish_wait_replicas> <publish_wait_timeout·1000>`, and reject the
+   * publish unless that many replicas acknowledged it. Redis replicates asynchronously, so
+   * without it a publish acknowledged just before a master dies can be missing on the replica
+   * Sentinel promotes (docs/redis-estates.md, "Failover and replication").
+   */
+  publish_wait_replicas?: number;
+  /** Seconds the `WAIT` of {@link publish_wait_replicas} may take (default 1). */
+  publish_wait_timeout?: number;
   /** Result backend only (`celery/backends/redis.py`): passed through, not interpreted. */
   retry_policy?: Readonly<Record<string, unknown>>;
   result_chord_ordered?: boolean;
 }
 
-type Kind = 'string' | 'number' | 'boolean' | 'steps' | 'dict' | 'strategy' | 'prefix';
+type Kind = 'string' | 'number' | 'count' | 'boolean' | 'steps' | 'dict' | 'strategy' | 'prefix';
 
 /** Option → accepted type, and whether `None`/`null` is allowed. */
 const SCHEMA: Readonly<Record<keyof RedisTransportOptions, readonly [Kind, boolean]>> = {
@@ -85,6 +95,8 @@ const SCHEMA: Readonly<Record<keyof RedisTransportOptions, readonly [Kind, boole
   min_other_sentinels: ['number', false],
   sentinel_kwargs: ['dict', false],
   sentinel_fanout_compat: ['boolean', false],
+  publish_wait_replicas: ['count', false],
+  publish_wait_timeout: ['number', false],
   retry_policy: ['dict', false],
   result_chord_ordered: ['boolean', false],
 };
@@ -104,6 +116,10 @@ function check(setting: string, key: string, kind: Kind, v: unknown): void {
     case 'number':
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
         throw bad(setting, key, 'a non-negative number', v);
+      return;
+    case 'count':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+        throw bad(setting, key, 'an integer ≥ 1', v);
       return;
     case 'boolean':
       if (typeof v !== 'boolean') throw bad(setting, key, 'true or false', v);

@@ -81,15 +81,19 @@ export class Autoscaler {
     }
   }
 
-  /** `update(max, min)` (the `autoscale` control command). */
-  async update(max: number, min: number): Promise<readonly [number, number]> {
-    const procs = this.pool.size;
-    if (max < procs) await this.shrink(procs - max);
-    const diff = max - this.max;
-    if (diff) this.hooks?.updatePrefetch(diff);
-    this.max = max;
-    if (min > this.pool.size) await this.grow(min - this.pool.size);
-    this.min = min;
+  /** `update(max=None, min=None)` (the `autoscale` control command): a null bound stays. */
+  async update(max: number | null, min: number | null): Promise<readonly [number, number]> {
+    if (max !== null) {
+      const procs = this.pool.size;
+      if (max < procs) await this.shrink(procs - max);
+      const diff = max - this.max;
+      if (diff) this.hooks?.updatePrefetch(diff);
+      this.max = max;
+    }
+    if (min !== null) {
+      if (min > this.pool.size) await this.grow(min - this.pool.size);
+      this.min = min;
+    }
     return [this.max, this.min];
   }
 

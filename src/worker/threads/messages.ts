@@ -37,6 +37,8 @@ export type FromThread =
   /** The app module loaded; `names` are the tasks it defines (others run on the main thread). */
   | { readonly t: 'ready'; readonly names: readonly string[] }
   | { readonly t: 'fatal'; readonly message: string }
+  /** `process.exit(code)` was called in the thread (its `exit` event): Python's `SystemExit`. */
+  | { readonly t: 'exiting'; readonly code: number }
   | {
       readonly t: 'done';
       readonly job: number;

@@ -24,6 +24,13 @@ function post(m: FromThread): void {
   port?.postMessage(m);
 }
 
+// A task calling `process.exit(n)` is a Python task raising `SystemExit(n)`: billiard ≥ 4.3
+// reports that before the child ends, and Celery words it without the job
+// (`celery/worker/request.py`, `Request._worker_lost_info`). Posted before the thread ends.
+process.on('exit', (code) => {
+  post({ t: 'exiting', code });
+});
+
 /** A main-thread error arrives as a token; rethrown as an Error carrying it. */
 function fromMain(p: PackedError): Error {
   const e = new Error(p.message);

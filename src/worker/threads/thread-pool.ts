@@ -163,6 +163,7 @@ export class ThreadPool implements TaskExecutor, PoolControl {
       if (!job) return;
       job.slot = slot;
       slot.job = job.id;
+      job.call.req.workerPid = slot.threadId;
       slot.writes++;
       try {
         slot.send(runMessage(job));
@@ -196,6 +197,9 @@ export class ThreadPool implements TaskExecutor, PoolControl {
       case 'done':
         this.onDone(slot, m);
         return;
+      case 'exiting':
+        // Kept by the slot for its exit (`ThreadExit.exitCalled`).
+        return;
     }
   }
 
@@ -228,7 +232,7 @@ export class ThreadPool implements TaskExecutor, PoolControl {
     if (job && !slot.killed) {
       // A lost child (`Pool.mark_as_worker_lost`).
       this.jobs.delete(job.id);
-      const err = new WorkerLostError(exit.code, job.id);
+      const err = new WorkerLostError(exit.code, exit.exitCalled ? null : job.id);
       const why = exit.error ? `: ${exit.error.message}` : '';
       this.o.log(
         'error',
@@ -271,28 +275,39 @@ export class ThreadPool implements TaskExecutor, PoolControl {
     if (gone.length < n) throw new Error("Can't shrink pool. All processes busy!");
   }
 
-  autoscale(max: number, min: number): Promise<readonly [number, number]> | null {
+  autoscale(max: number | null, min: number | null): Promise<readonly [number, number]> | null {
     if (!this.autoscaler) return null;
     return this.autoscaler.update(max, min);
   }
 
   /**
    * `pool_restart`: every thread is replaced (and so the app module re-imported); busy threads
-   * finish their task first. Whether restarts are allowed (`worker_pool_restarts`) is the
-   * control command's check, as in `celery/worker/control.py`.
+   * finish their task first. Resolves at once, as billiard's `Pool.restart` (which only sets
+   * each child's sentinel): the reply must not wait for the imports, or it misses the caller's
+   * reply timeout (Flower's is 1 s). New threads take jobs once ready. Whether restarts are
+   * allowed (`worker_pool_restarts`) is the control command's check (`celery/worker/control.py`).
    */
-  async restart(): Promise<void> {
+  restart(): Promise<void> {
     const old = this.live();
     for (const s of old) s.retiring = true;
     for (let i = 0; i < this.target; i++) this.spawn();
     for (const s of old) if (s.job === null) void s.kill();
-    await this.untilReady();
-    this.dispatch();
+    return Promise.resolve();
   }
 
+  /**
+   * `stats()['pool']`. `max-concurrency` is the pool's `limit` as `celery/concurrency/prefork.py`,
+   * `TaskPool._get_info` reports it: the `-c` the worker started with, or with `--autoscale` its
+   * min (`celery/worker/components.py`, `Pool.create`: `procs = w.min_concurrency`; measured on
+   * 5.7: `--autoscale 3,1` reports 1), unchanged by grow/shrink/autoscale (the autoscaler's
+   * range is in `stats()['autoscaler']`).
+   */
   stats(): Record<string, PyValue> {
-    const max = this.autoscaler ? this.autoscaler.max : this.o.concurrency;
-    return poolStats(this.live(), max, this.o);
+    return poolStats(
+      this.live(),
+      this.o.autoscale ? this.o.autoscale[1] : this.o.concurrency,
+      this.o,
+    );
   }
 
   /** Stop every thread (the worker's shutdown; cold or after the drain). */

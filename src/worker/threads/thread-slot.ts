@@ -14,6 +14,8 @@ function entry(): { file: string; execArgv: string[] } {
 export interface ThreadExit {
   readonly code: number;
   readonly error: Error | null;
+  /** The thread called `process.exit()` (no uncaught error): Python's `SystemExit`. */
+  readonly exitCalled: boolean;
 }
 
 /**
@@ -36,6 +38,7 @@ export class ThreadSlot {
   /** We called terminate(): the exit is ours, not a crash. */
   killed = false;
   private lastError: Error | null = null;
+  private exitCalled = false;
   private readonly id: number;
 
   constructor(
@@ -48,6 +51,10 @@ export class ThreadSlot {
     this.worker = new NodeWorker(file, { workerData: data, execArgv });
     this.id = this.worker.threadId;
     this.worker.on('message', (m: FromThread) => {
+      if (m.t === 'exiting') {
+        this.exitCalled = true;
+        return;
+      }
       if (m.t === 'ready') this.ready = true;
       onMessage(this, m);
     });
@@ -55,7 +62,8 @@ export class ThreadSlot {
       this.lastError = e;
     });
     this.worker.on('exit', (code) => {
-      onExit(this, { code, error: this.lastError });
+      const exitCalled = this.exitCalled && this.lastError === null;
+      onExit(this, { code, error: this.lastError, exitCalled });
     });
   }
 

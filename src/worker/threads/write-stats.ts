@@ -12,12 +12,14 @@ export function writeStats(
   perChild: readonly number[],
   activeWrites: number,
 ): Record<string, PyValue> {
-  const total = perChild.reduce((a, b) => a + b, 0);
+  // `write_stats` is a Counter: only children written to have an entry.
+  const written = perChild.filter((v) => v > 0);
+  const total = written.reduce((a, b) => a + b, 0);
   return {
     total,
-    avg: per(total ? total / perChild.length : 0, total),
-    all: perChild.map((v) => per(v, total)).join(', '),
-    raw: perChild.map(String).join(', '),
+    avg: per(total ? total / written.length : 0, total),
+    all: written.map((v) => per(v, total)).join(', '),
+    raw: written.map(String).join(', '),
     strategy: 'fair',
     inqueues: { total: perChild.length, active: activeWrites },
   };

@@ -1,8 +1,17 @@
 import { createApp } from '../../../src/app/app';
 import { TaskFailedError, TaskRevokedError, isCeleryError } from '../../../src/errors/errors';
-import type { CeleryConfig } from '../../../src/config/config';
+import type { CeleryConfig, CeleryLine } from '../../../src/config/config';
 import type { PyValue } from '../../../src/serialization/py-values';
-import type { CaseContext, ConformanceCase } from './cases';
+import { applyCanvas } from '../../../src/canvas/index';
+import { chain, chord, group } from '../../../src/canvas/primitives';
+import { signature, type Signature } from '../../../src/canvas/signature';
+import {
+  workerNode,
+  type CanvasSpec,
+  type CanvasStep,
+  type CaseContext,
+  type ConformanceCase,
+} from './cases';
 import type { Observation } from './observe';
 
 /** Broker and backend of one column group of the matrix. */
@@ -14,6 +23,26 @@ export interface Transport {
   config?: Partial<CeleryConfig>;
   /** Environment both languages' peers read for the same estate (`CELERY_QUORUM_QUEUES`). */
   env?: Record<string, string>;
+  /** Why a case cannot apply on this estate, as Celery has it; such cases are listed, not run. */
+  notApplicable?: (c: ConformanceCase) => string | null;
+  /** The Python peer's venv (`python-peers/.venv-<name>`); default the line's own. */
+  pythonVenv?: (line: CeleryLine) => string;
+  /** The Python worker is started as the SQS suites start it (`test/support/sqs.ts`). */
+  sqsWorker?: boolean;
+}
+
+/** A catalogue canvas with celery-wire's own canvas API, every signature on `queue`. */
+function buildCanvas(spec: CanvasSpec, queue: string): Signature {
+  const sig = (s: CanvasStep): Signature => signature(s.task, { args: s.args, options: { queue } });
+  const steps = spec.steps.map(sig);
+  switch (spec.kind) {
+    case 'chain':
+      return chain(...steps);
+    case 'group':
+      return group(...steps);
+    case 'chord':
+      return chord(steps, sig(spec.body));
+  }
 }
 
 /**
@@ -39,6 +68,14 @@ export async function runNodeToPython(
     const sent = await Promise.all(
       cases.map(async (c) => {
         const started = performance.now();
+        if (c.control === 'ping') {
+          const replies = app.control.ping({ destination: [workerNode(ctx)], timeout: 10 });
+          return { c, r: { get: () => replies }, started };
+        }
+        if (c.canvas !== undefined) {
+          const r = await applyCanvas(buildCanvas(c.canvas, ctx.queue), app);
+          return { c, r, started };
+        }
         const r = await app.sendTask(c.task, {
           args: c.args,
           kwargs: c.kwargs ?? {},

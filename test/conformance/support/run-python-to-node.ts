@@ -2,12 +2,28 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pyJsonDumps, pyJsonLoads } from '../../../src/serialization/python-json';
 import { isPyDict, type PyValue } from '../../../src/serialization/py-values';
-import type { CaseContext, ConformanceCase } from './cases';
+import {
+  workerNode,
+  type CanvasSpec,
+  type CanvasStep,
+  type CaseContext,
+  type ConformanceCase,
+} from './cases';
 import type { Observation } from './observe';
 import type { Transport } from './run-node-to-python';
 
 function str(v: PyValue | undefined): string {
   return typeof v === 'string' ? v : '';
+}
+
+/** A canvas case as the driver reads it (`conformance_driver.py`, `build_canvas`). */
+function canvasSpec(spec: CanvasSpec): PyValue {
+  const step = (s: CanvasStep): PyValue => ({ task: s.task, args: s.args });
+  return {
+    kind: spec.kind,
+    steps: spec.steps.map(step),
+    ...(spec.kind === 'chord' ? { body: step(spec.body) } : {}),
+  };
 }
 
 const PEERS = resolve(__dirname, '..', '..', '..', 'python-peers');
@@ -29,6 +45,8 @@ export async function runPythonToNode(
       args: c.args,
       kwargs: c.kwargs ?? {},
       timeout: 30,
+      ...(c.canvas === undefined ? {} : { canvas: canvasSpec(c.canvas) }),
+      ...(c.control === undefined ? {} : { control: c.control, destination: [workerNode(ctx)] }),
       options: {
         queue: ctx.queue,
         serializer: ctx.serializer,
@@ -39,7 +57,7 @@ export async function runPythonToNode(
   };
   const stdout = await new Promise<string>((res, rej) => {
     const child = spawn(
-      join(PEERS, `.venv-${ctx.line}`, 'bin', 'python'),
+      join(PEERS, `.venv-${t.pythonVenv?.(ctx.line) ?? ctx.line}`, 'bin', 'python'),
       ['-m', 'peer.conformance_driver'],
       {
         cwd: PEERS,

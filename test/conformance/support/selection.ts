@@ -4,8 +4,8 @@ import { CELERY_LINES, type CeleryLine } from '../../../src/config/config';
  * Which Celery lines / transports the matrix runs (`npm run conformance` reads the environment, so
  * a quick run stays quick):
  * - `CONFORMANCE_LINES=5.7,5.2` (default), `all`, or any of 4.4 5.0 5.1 5.2 5.3 5.4 5.5 5.6 5.7;
- * - `CONFORMANCE_TRANSPORTS=redis,amqp-redis,amqp-rpc` (the default) or `amqp-quorum` (RabbitMQ
- *   quorum-queue estate, results in Redis; Celery 5.5+ only).
+ * - `CONFORMANCE_TRANSPORTS=…`, any of {@link TRANSPORT_KEYS} (default: all of them). A transport
+ *   runs only for the lines that have such an estate ({@link transportRunsOn}).
  * Unknown names throw, so a typo never turns into an empty (green) matrix.
  */
 export const DEFAULT_LINES: readonly CeleryLine[] = ['5.7', '5.2'];
@@ -30,10 +30,44 @@ export function selectedLines(raw: string | undefined): CeleryLine[] {
   });
 }
 
-export const TRANSPORT_KEYS = ['redis', 'amqp-redis', 'amqp-rpc', 'amqp-quorum'] as const;
-/** Run by default; `amqp-quorum` (RabbitMQ quorum queues, issue 9) only when asked for. */
-export const DEFAULT_TRANSPORT_KEYS: readonly TransportKey[] = ['redis', 'amqp-redis', 'amqp-rpc'];
+export const TRANSPORT_KEYS = [
+  'redis',
+  'amqp-redis',
+  'amqp-rpc',
+  'amqp-quorum',
+  'sqs',
+  'redis-sentinel',
+  'redis-tls',
+  'redis-options',
+] as const;
 export type TransportKey = (typeof TRANSPORT_KEYS)[number];
+/** Run by default: every transport, each on the lines that support it. */
+export const DEFAULT_TRANSPORT_KEYS: readonly TransportKey[] = TRANSPORT_KEYS;
+
+/**
+ * Whether a transport has a row for a Celery line:
+ * - `amqp-quorum`: quorum-queue estates exist from Celery 5.5 on (`task_default_queue_type`);
+ * - `sqs`: the lines issue 13 asks for and that have the peer venvs (`python-peers/bootstrap-sqs.sh`
+ *   builds `.venv-5.7-sqs` and `.venv-5.2-sqs`);
+ * - `redis-sentinel`, `redis-tls`: 5.7, 5.2 and 4.4, the lines issue 10 asks for;
+ * - `redis-options`: every line, each with the options its kombu and Celery have.
+ */
+export function transportRunsOn(key: TransportKey, line: CeleryLine): boolean {
+  switch (key) {
+    case 'amqp-quorum':
+      return line >= '5.5';
+    case 'sqs':
+      return line === '5.7' || line === '5.2';
+    case 'redis-sentinel':
+    case 'redis-tls':
+      return line === '5.7' || line === '5.2' || line === '4.4';
+    case 'redis':
+    case 'amqp-redis':
+    case 'amqp-rpc':
+    case 'redis-options':
+      return true;
+  }
+}
 
 export function selectedTransports(raw: string | undefined): TransportKey[] {
   const names = list(raw);

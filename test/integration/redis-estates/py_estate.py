@@ -21,6 +21,26 @@ app.conf.update(
     **{k: v for k, v in opts.items()},
 )
 
+_ledger = None
+
+
+@app.task(name='gaps.record', ignore_result=True)
+def record(run, id, ms):
+    """The ledger task of sentinel-failover.test.ts (its TS worker defines the same): counts
+    starts and completions on the shared Redis, outside the topology under test."""
+    import time
+
+    import redis
+    global _ledger
+    if _ledger is None:
+        _ledger = redis.Redis.from_url(os.environ.get('CW_LEDGER', 'redis://127.0.0.1:6379/12'))
+    _ledger.hincrby(f'gaps:{run}:started', id, 1)
+    _ledger.rpush(f'gaps:{run}:times', f'{id} {int(time.time() * 1000)}')
+    time.sleep(ms / 1000.0)
+    _ledger.hincrby(f'gaps:{run}:done', id, 1)
+    return id
+
+
 def fire(req):
     """Send `gaps.record(run, id, ms)` for every id without waiting; a publish that fails even
     after kombu's own retries (a failover in progress) is sent again with the same id."""

@@ -1,7 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import type { QueueSpec } from '../../../src/brokers/broker';
 import { ROOT, python } from '../worker/int-helpers';
 
 /** Support for the 3-node RabbitMQ cluster test (`scripts/rabbitmq-cluster.sh`). */
@@ -25,17 +24,6 @@ export function clusterScript(args: readonly string[], timeoutMs = 280_000): Pro
 /** `rabbitmqctl -n rabbit-c<n>@localhost <args…>` with the cluster's cookie. */
 export function ctl(node: 1 | 2 | 3, args: readonly string[]): Promise<string> {
   return clusterScript(['ctl', String(node), ...args], 120_000);
-}
-
-/** A quorum queue as both sides declare it: durable, direct exchange of its own name. */
-export function quorumQueue(name: string): QueueSpec {
-  return {
-    name,
-    exchange: name,
-    exchangeType: 'direct',
-    routingKey: name,
-    arguments: { 'x-queue-type': 'quorum' },
-  };
 }
 
 /** A Python Celery 5.7 process of `cluster_app.py`, its output kept. */

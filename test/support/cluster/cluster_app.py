@@ -55,10 +55,21 @@ def produce():
     spec = json.load(sys.stdin)
     pace = spec.get('pace_ms', 20) / 1000.0
     for i, tid in enumerate(spec['ids']):
-        app.send_task(
-            'cluster.ts_record', args=[spec['run'], tid, spec['ms']], queue=spec['queue'],
-            task_id=tid,
-        )
+        # kombu's own publish retry (3 retries, `task_publish_retry_policy`) can run out while the
+        # cluster elects new leaders; a careful producer sends again (same id) and we count it:
+        # a resend after an unconfirmed publish may run twice, which the test allows for it.
+        for attempt in range(10):
+            try:
+                app.send_task(
+                    'cluster.ts_record', args=[spec['run'], tid, spec['ms']],
+                    queue=spec['queue'], task_id=tid,
+                )
+                break
+            except Exception as exc:  # noqa: BLE001 - kombu raises OperationalError and others
+                print(f'resend {tid} {type(exc).__name__}: {exc}', flush=True)
+                time.sleep(1)
+        else:
+            print(f'gave up {tid}', flush=True)
         if (i + 1) % 10 == 0:
             print(f'sent {i + 1}', flush=True)
         time.sleep(pace)

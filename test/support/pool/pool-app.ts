@@ -6,6 +6,7 @@ import {
   type PyValue,
   type TaskContext,
 } from 'celery-wire';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 
 /**
@@ -17,6 +18,14 @@ const spinFor = (ms: number): number => {
   let n = 0;
   while (Date.now() < end) n++;
   return n;
+};
+
+/** Kills its thread on the first run (a mark in `path`), returns the run count after that. */
+const exitOnce = (path: string): number => {
+  appendFileSync(path, 'x');
+  const runs = readFileSync(path).length;
+  if (runs === 1) process.exit(3);
+  return runs;
 };
 
 export const tasks = [
@@ -49,6 +58,18 @@ export const tasks = [
   ),
   /** Kills its own thread. */
   defineTask('pool.exit', (code: number) => process.exit(code)),
+  /** A lost child with `acks_late` + `reject_on_worker_lost`: requeued, then runs again. */
+  defineTask('pool.exitOnce', exitOnce, { acksLate: true, rejectOnWorkerLost: true }),
+  /** A lost child with `acks_late` only: acked (`acks_on_failure_or_timeout`) and FAILURE. */
+  defineTask('pool.exitOnceLate', exitOnce, { acksLate: true }),
+  /** `retry_on_worker_lost` (5.7): retried after `default_retry_delay`, then succeeds. */
+  defineTask('pool.exitOnceRetry', exitOnce, {
+    acksLate: true,
+    retryOnWorkerLost: true,
+    defaultRetryDelay: 1,
+  }),
+  /** `acks_on_failure=False` (5.7): rejected without requeue, FAILURE stored. */
+  defineTask('pool.exitOnceNoAck', exitOnce, { acksLate: true, acksOnFailure: false }),
   defineTask('pool.throwAsync', () => {
     setTimeout(() => {
       throw new Error('uncaught in the thread');

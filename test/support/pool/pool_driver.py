@@ -3,7 +3,8 @@
 usage: pool_driver.py SCENARIO BROKER BACKEND QUEUE NODE; prints one JSON line.
 Scenarios: results (values, failures, retries, time limits, lost threads, with the task-failed
 events seen on the event exchange), ping (inspect ping while an 8 s synchronous task runs),
-revoke (revoke terminate=True of a spinning task, then the pool still runs tasks).
+revoke (revoke terminate=True of a spinning task, then the pool still runs tasks), lost (a
+thread that dies under acks_late with and without reject_on_worker_lost).
 """
 import json
 import sys
@@ -103,6 +104,32 @@ elif scenario == 'bench':
             outcome(r)
             lat.append(round((time.monotonic() - t0) * 1000))
         out['hard_limit_1s_done_ms'] = lat
+elif scenario == 'lost':
+    # celery/worker/request.py, Request.on_failure for WorkerLostError under acks_late.
+    import os
+    import tempfile
+    events = []
+    capture_events(events)
+    marks = tempfile.mkdtemp(prefix='pool-lost-')
+    cases = {'requeue': 'pool.exitOnce', 'late': 'pool.exitOnceLate',
+             'retry': 'pool.exitOnceRetry', 'noack': 'pool.exitOnceNoAck'}
+    sent = {key: call(name, os.path.join(marks, key)) for key, name in cases.items()}
+    for key, r in sent.items():
+        out[key] = outcome(r, timeout=60)
+    # The worker takes a later task only after the lost ones were settled (-c 2, FIFO queue).
+    out['after'] = outcome(call('pool.add', 1, 2))
+    time.sleep(1)
+    out['runs'] = {key: len(open(os.path.join(marks, key)).read()) for key in cases}
+    out['states'] = {key: app.AsyncResult(r.id).state for key, r in sent.items()}
+    out['events'] = {
+        key: sorted({e['type'] for e in list(events) if e.get('uuid') == r.id})
+        for key, r in sent.items()
+    }
+    out['rejected'] = {
+        key: [e.get('requeue') for e in list(events)
+              if e.get('uuid') == r.id and e.get('type') == 'task-rejected']
+        for key, r in sent.items()
+    }
 elif scenario == 'adds':
     out['sums'] = [call('pool.add', i, i).get(timeout=30) for i in range(4)]
 elif scenario == 'lifetime':

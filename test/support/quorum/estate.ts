@@ -104,6 +104,9 @@ function whereOf(ctx: TaskContext): Record<string, PyValue> {
 /** The TypeScript twins of python-peers/peer/quorum_app.py's tasks. */
 export const quorumTasks = [
   defineTask('quorum.add', (x: PyValue, y: PyValue) => Number(x) + Number(y)),
+  defineTask('quorum.tsum', (values: PyValue) =>
+    (values as PyValue[]).reduce<number>((a, v) => a + Number(v), 0),
+  ),
   defineTask('quorum.where', (ctx: TaskContext) => whereOf(ctx), { bind: true }),
   defineTask(
     'quorum.flaky',
@@ -131,11 +134,43 @@ function peerEnv(
 }
 
 /** One producer run of peer.quorum_app: publish the calls, wait for their results. */
-export interface PyCall {
-  task: string;
-  args?: PyValue[];
-  countdown?: number;
-}
+export type PyCall =
+  | { task: string; args?: PyValue[]; countdown?: number }
+  | {
+      /** `chain(*steps)`, `group(steps)` or `chord(steps, body)`, applied with `apply_async`. */
+      canvas: 'chain' | 'group' | 'chord';
+      steps: [string, PyValue[]][];
+      body?: [string, PyValue[]];
+      countdown?: number;
+    };
+
+/** The canvas calls the estate tests send (chain → 113, group → [2, 4], chord → 12). */
+export const PY_CANVAS: PyCall[] = [
+  {
+    canvas: 'chain',
+    steps: [
+      ['quorum.add', [1, 2]],
+      ['quorum.add', [10]],
+      ['quorum.add', [100]],
+    ],
+  },
+  {
+    canvas: 'group',
+    steps: [
+      ['quorum.add', [1, 1]],
+      ['quorum.add', [2, 2]],
+    ],
+  },
+  {
+    canvas: 'chord',
+    steps: [
+      ['quorum.add', [1, 1]],
+      ['quorum.add', [2, 2]],
+      ['quorum.add', [3, 3]],
+    ],
+    body: ['quorum.tsum', []],
+  },
+];
 export interface PyResult {
   id: string;
   state: string;
