@@ -21,7 +21,7 @@ function delivery(
   id: string,
   tag: number,
   session = 1,
-  opts: { countdown?: number } = {},
+  opts: { countdown?: number; expires?: number } = {},
 ): TestDelivery {
   const raw = encodeTaskMessage(
     {
@@ -29,6 +29,7 @@ function delivery(
       id,
       args: [id],
       ...(opts.countdown === undefined ? {} : { eta: new Date(NOW + opts.countdown) }),
+      ...(opts.expires === undefined ? {} : { expires: new Date(NOW + opts.expires) }),
     },
     { now: new Date(NOW), origin: 'gen@h', replyTo: '' },
   );
@@ -71,18 +72,19 @@ function setup(concurrency: number, acksLate = true) {
   const config = resolveConfig({});
   const state = new WorkerState('w@h', registry, config, [{ name: 'q' }], concurrency, NOW);
   const logs: string[] = [];
+  const clock = { now: NOW };
   const env: WorkerEnv = {
     state,
     backend: null,
     config,
-    now: () => NOW,
+    now: () => clock.now,
     log: (_l, m) => logs.push(m),
     sendEvent: () => undefined,
     publish: () => Promise.resolve(),
   };
   const pool = new Pool(env, () => undefined);
   const strategy = new TaskStrategy(env, pool);
-  return { state, pool, strategy, runs, releases, logs, registry };
+  return { state, pool, strategy, runs, releases, logs, registry, clock };
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -143,5 +145,22 @@ describe('pool keyed by delivery (celery/worker/state.py, request.py)', () => {
     await strategy.onDelivery(delivery('after', 9));
     await tick();
     expect(runs).toEqual(['after']); // the bucket is valid: the task is not stuck
+  });
+
+  it('an ETA task that expired while held is discarded at its ETA, even with every slot busy (apply_eta_task → execute_using_pool → revoked())', async () => {
+    const { state, strategy, runs, releases, logs, clock } = setup(1);
+    const busy = delivery('busy', 1);
+    const held = delivery('held', 2, 1, { countdown: 30, expires: 10 });
+    await strategy.onDelivery(busy);
+    await strategy.onDelivery(held);
+    expect(state.scheduled.size).toBe(1);
+    clock.now = NOW + 1000; // past both the ETA and `expires` when the timer fires
+    await new Promise((r) => setTimeout(r, 60));
+    await tick();
+    expect(logs).toContain('Discarding expired task: t.wait[held]');
+    expect(held.settled).toEqual(['ack']);
+    expect(runs).toEqual(['busy']); // still running: the expired task did not wait for its slot
+    expect(state.scheduled.size + state.reserved.size).toBe(0);
+    releases.shift()?.();
   });
 });

@@ -97,7 +97,11 @@ export class Pool {
         this.timers.delete(key);
         this.env.state.scheduled.delete(key);
         this.qos(-1);
-        this.enqueue(req);
+        // `apply_eta_task` hands the request to the pool at once and `execute_using_pool` checks
+        // `revoked()` there: a task that expired or was revoked while held is REVOKED at its ETA,
+        // even with every slot busy (the ready line would hold it until a slot frees).
+        if (this.discardable(req)) this.startRun(req);
+        else this.enqueue(req);
       }, delayMs),
     );
   }
@@ -112,6 +116,12 @@ export class Pool {
   /** Replace a task's bucket (`reset_rate_limits`); `rate` must already be validated. */
   setRateLimit(name: string, rate: string | number | null): void {
     this.limiter.set(name, rate);
+  }
+
+  /** `Request.revoked()`'s cheap test: revoked by id, or past `expires`. */
+  private discardable(req: WorkerRequest): boolean {
+    const env = this.env;
+    return env.state.revoked.has(req.id) || (req.expires !== null && env.now() > req.expires);
   }
 
   private pump(): void {
@@ -156,7 +166,7 @@ export class Pool {
     entry: Running,
   ): Promise<void> {
     const env = this.env;
-    if (env.state.revoked.has(req.id) || (req.expires !== null && env.now() > req.expires)) {
+    if (this.discardable(req)) {
       await maybeRevoked(env, req);
       return;
     }
