@@ -1,10 +1,13 @@
-import { connect } from 'amqplib';
+import { connect, type Options } from 'amqplib';
 import { Redis } from 'ioredis';
 
 /**
  * The physical limit of the client libraries on this box, with no Celery logic at all:
  *   raw.ts redis URL QUEUE N BYTES  →  LPUSH of a BYTES-long envelope, pipelines of 1,000
  *   raw.ts amqp  URL QUEUE N BYTES  →  amqplib confirm channel, N publishes, one waitForConfirms
+ *   raw.ts amqp-celery URL QUEUE N  →  the same, each publish carrying the properties and the
+ *     ~20-field header table a Celery 5.7 `send_task` writes (protocol v2), ids varying per
+ *     message: what amqplib alone costs for a Celery message (its `encodeTable` is most of it)
  * Prints {"rate": messages/s}.
  */
 async function main(): Promise<void> {
@@ -35,10 +38,17 @@ async function main(): Promise<void> {
   const conn = await connect(url);
   const ch = await conn.createConfirmChannel();
   await ch.assertQueue(queue, { durable: true });
-  const opts = { contentType: 'application/json', deliveryMode: 2, headers: { task: 'add' } };
+  const plain = { contentType: 'application/json', deliveryMode: 2, headers: { task: 'add' } };
+  const celeryBody = Buffer.from(
+    '[[1, 2], {}, {"callbacks": null, "errbacks": null, "chain": null, "chord": null}]',
+  );
   const publish = async (k: number): Promise<void> => {
     for (let i = 0; i < k; i++) {
-      if (!ch.publish('', queue, body, opts)) await new Promise((r) => ch.once('drain', r));
+      const ok =
+        kind === 'amqp-celery'
+          ? ch.publish('', queue, celeryBody, celeryProperties(i))
+          : ch.publish('', queue, body, plain);
+      if (!ok) await new Promise((r) => ch.once('drain', r));
     }
     await ch.waitForConfirms();
   };
@@ -51,3 +61,37 @@ async function main(): Promise<void> {
 }
 
 void main();
+
+/** The AMQP properties of a Celery 5.7 `send_task('conformance.add', (1, 2))`, id `i`. */
+function celeryProperties(i: number): Options.Publish {
+  const id = `0b6f3a4e-1c2d-4e5f-8a9b-${String(i).padStart(12, '0')}`;
+  return {
+    contentType: 'application/json',
+    contentEncoding: 'utf-8',
+    deliveryMode: 2,
+    priority: 0,
+    correlationId: id,
+    replyTo: 'b1c2d3e4-aaaa-bbbb-cccc-000000000000',
+    headers: {
+      lang: 'py',
+      task: 'conformance.add',
+      id,
+      shadow: null,
+      eta: null,
+      expires: null,
+      group: null,
+      group_index: null,
+      retries: 0,
+      timelimit: [null, null],
+      root_id: id,
+      parent_id: null,
+      argsrepr: '(1, 2)',
+      kwargsrepr: '{}',
+      origin: 'gen1234@host',
+      ignore_result: false,
+      replaced_task_nesting: 0,
+      stamped_headers: null,
+      stamps: {},
+    },
+  };
+}
