@@ -20,10 +20,11 @@ const common = {
 } satisfies Config;
 
 /**
- * Three projects, as the design notes ask:
+ * Three projects, as the design notes ask, and one outside `npm test`:
  * - unit: pure codecs and golden fixtures, hermetic;
  * - integration: real Redis/RabbitMQ and the Python peer;
- * - conformance: the cross-language matrix that prints the compatibility table.
+ * - conformance: the cross-language matrix that prints the compatibility table;
+ * - cluster: the 3-node RabbitMQ cluster failover, `npm run test:cluster` only.
  * Integration and conformance share brokers and CPU with real Python workers, so `npm test` runs
  * them in band (`--runInBand`), one project after the other.
  */
@@ -39,6 +40,15 @@ const config: Config = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/src/**/*.int.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/setup/slow.ts'],
+    },
+    {
+      // The 3-node RabbitMQ cluster failover (`npm run test:cluster`), outside `npm test` and CI:
+      // it fails in about half the runs here, for reasons that are not ours to hide
+      // (docs/rabbitmq-cluster.md, "Why it is not in CI").
+      ...common,
+      displayName: 'cluster',
+      testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/setup/slow.ts'],
     },
     {

@@ -1,4 +1,4 @@
-"""Python Celery 5.7 side of the cluster failover test (test/integration/chaos-amqp-cluster.test.ts).
+"""Python Celery 5.7 side of the cluster failover test (test/cluster/chaos-amqp-cluster.test.ts).
 
 Both task queues are quorum queues, declared here exactly as the TypeScript side declares them
 (`x-queue-type: quorum`, durable, direct exchange of the queue's name). The app is pointed at the

@@ -36,12 +36,26 @@ const N = 120;
 const TASK_MS = 25;
 const PACE_MS = 25;
 const NODE1 = 'amqp://guest:**@127.0.0.1:5681//';
+/**
+ * Celery 5.7's own way of dying in this failover. 5.7 declares the worker's pidbox queue
+ * exclusive (celery #10287, kombu #2531). When the worker reconnects to a surviving node, it can
+ * find that queue still held for its old connection on the stopped node. kombu raises
+ * `ResourceLocked` from `Pidbox.start`, and the worker exits with "Unrecoverable error". This is
+ * seen in about one fresh run in three; the TS worker goes on in the same failover. Its tasks
+ * stay queued, with no consumer. This test tolerates only that exit. It then starts a
+ * replacement under a new node name, as a supervisor would (the old name's exclusive queue
+ * stays locked while its home node is down), and still requires lost 0.
+ */
+const PIDBOX_LOCKED =
+  /Unrecoverable error: ResourceLocked\(405, "RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '[^']+\.celery\.pidbox'/;
 
 let urls: string[] = [];
 let workerApp: CeleryApp | undefined;
 let worker: Worker | undefined;
 let app: CeleryApp | undefined;
 let pyWorker: PyProcess | undefined;
+/** The Python worker started in place of one Celery 5.7 killed itself (see below). */
+let pyReplacement: PyProcess | undefined;
 let pyProducer: PyProcess | undefined;
 const ledger = new LedgerReader();
 const tsLog: string[] = [];
@@ -67,6 +81,7 @@ afterAll(async () => {
   // Everything is stopped even when the test failed half-way; the cluster goes last.
   await pyProducer?.stop().catch(() => undefined);
   await pyWorker?.stop().catch(() => undefined);
+  await pyReplacement?.stop().catch(() => undefined);
   await worker?.shutdown().catch(() => undefined);
   await app?.close().catch(() => undefined);
   await workerApp?.close().catch(() => undefined);
@@ -178,6 +193,20 @@ it('stop the node everyone is connected to while tasks flow both ways: lost 0, r
       (m[1] ?? '').split(', '),
     ),
   );
+  const worker57 = pyWorker;
+  const pyFirst = await Promise.race([
+    ledger
+      .waitAllDone(`${RUN}-py`, pyIds, 90_000)
+      .then(() => 'done' as const)
+      .catch(() => 'done' as const), // the ledger closed after a failed test
+    worker57.exited.then(() => 'exited' as const),
+  ]);
+  if (pyFirst === 'exited') {
+    const log = worker57.log();
+    console.log(`The Python 5.7 worker exited during the failover (tail):\n${log.slice(-2500)}`);
+    expect(log).toMatch(PIDBOX_LOCKED); // no other exit is tolerated
+    pyReplacement = await startPyWorker({ ...py, name: `py2-${RUN}@%h` });
+  }
   const final = {
     ts: await ledger.waitAllDone(`${RUN}-ts`, tsIds, 90_000),
     py: await ledger.waitAllDone(`${RUN}-py`, pyIds, 90_000),
@@ -191,10 +220,17 @@ it('stop the node everyone is connected to while tasks flow both ways: lost 0, r
       `(Python producer resent ${String(new Set(resent).size)}); ` +
       `(Node client resent ${String(new Set(nodeResent).size)}) ` +
       `Node → Python 5.7 worker: ${String(N)} tasks, lost ${String(pyf.lost.length)}, ` +
-      `duplicates ${String(pyf.duplicates.length)} (window ${String(pyf.window.length)}, runs ${String(runs(final.py))})`,
+      `duplicates ${String(pyf.duplicates.length)} (window ${String(pyf.window.length)}, runs ${String(runs(final.py))})` +
+      (pyReplacement
+        ? '; the Python 5.7 worker died on its locked pidbox queue and was replaced'
+        : ''),
   );
 
-  if (ts.lost.length > 0 || pyf.lost.length > 0) {
+  const tsOutside = ts.duplicates.filter((id) => !ts.window.includes(id) && !resent.includes(id));
+  const pyOutside = pyf.duplicates.filter(
+    (id) => !pyf.window.includes(id) && !nodeResent.includes(id),
+  );
+  if (ts.lost.length > 0 || pyf.lost.length > 0 || tsOutside.length + pyOutside.length > 0) {
     // Lost, or still queued behind a consumer that stopped? The queues and both workers' logs.
     const depth = await ctl(2, [
       'list_queues',
@@ -206,7 +242,15 @@ it('stop the node everyone is connected to while tasks flow both ways: lost 0, r
     ]).catch((e: unknown) => String(e));
     console.log(
       `queues after the failover:\n${depth}\nPython worker log (tail):\n${pyWorker.log().slice(-6000)}\n` +
-        `TS worker log (tail):\n${tsLog.slice(-40).join('\n')}`,
+        (pyReplacement
+          ? `Replacement Python worker log (tail):\n${pyReplacement.log().slice(-3000)}\n`
+          : '') +
+        `TS worker log (tail):\n${tsLog.slice(-40).join('\n')}\n` +
+        `TS worker log lines of the tasks run twice outside the window:\n${tsLog
+          .filter(
+            (l) => tsOutside.some((id) => l.includes(`[${id}]`)) || /pidbox|Connect|lost/.test(l),
+          )
+          .join('\n')}\nPython producer log:\n${pyProducer.log().slice(-3000)}`,
     );
   }
   expect(sendErrors).toEqual([]);
@@ -215,11 +259,9 @@ it('stop the node everyone is connected to while tasks flow both ways: lost 0, r
   expect(ts.lost).toEqual([]);
   expect(pyf.lost).toEqual([]);
   // Each task once, outside the at-least-once window.
-  expect(ts.duplicates.filter((id) => !ts.window.includes(id) && !resent.includes(id))).toEqual([]);
+  expect(tsOutside).toEqual([]);
   expect(pyProducer.log()).not.toMatch(/^gave up /m);
-  expect(
-    pyf.duplicates.filter((id) => !pyf.window.includes(id) && !nodeResent.includes(id)),
-  ).toEqual([]);
+  expect(pyOutside).toEqual([]);
 
   // The queues outlived their node: led by a surviving member now.
   const leaders = await ctl(2, ['list_queues', '-q', 'name', 'leader']);
