@@ -40,8 +40,8 @@ const NODE1 = 'amqp://guest:**@127.0.0.1:5681//';
  * Celery 5.7's own way of dying in this failover. 5.7 declares the worker's pidbox queue
  * exclusive (celery #10287, kombu #2531). When the worker reconnects to a surviving node, it can
  * find that queue still held for its old connection on the stopped node. kombu raises
- * `ResourceLocked` from `Pidbox.start`, and the worker exits with "Unrecoverable error". This is
- * seen in about one fresh run in three; the TS worker goes on in the same failover. Its tasks
+ * `ResourceLocked` from `Pidbox.start`, and the worker exits with "Unrecoverable error". This was
+ * seen in 1 of 5 runs on 2026-12-02; the TS worker goes on in the same failover. Its tasks
  * stay queued, with no consumer. This test tolerates only that exit. It then starts a
  * replacement under a new node name, as a supervisor would (the old name's exclusive queue
  * stays locked while its home node is down), and still requires lost 0.
