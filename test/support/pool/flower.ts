@@ -182,17 +182,7 @@ export function startPythonPoolWorker(o: {
 }
 
 /** Recursive key shape of a JSON value (the values aside: pids, clocks and ids differ). */
-export function shape(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length > 0 ? [shape(v[0])] : [];
-  if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(
-      Object.keys(v)
-        .sort()
-        .map((k) => [k, shape((v as Record<string, unknown>)[k])]),
-    );
-  }
-  return v === null ? 'null' : typeof v;
-}
+export { shape } from '../operator-checks';
 
 /**
  * Poll `probe` (every 250 ms, at most `tries` times) until it returns a value that is not
