@@ -45,7 +45,7 @@ import {
 } from './connection-settings';
 import { RedisResultConsumer } from './redis-result-consumer';
 import { RedisResultWriter } from './result-writer';
-import { closeClient } from '../../brokers/redis/close-client';
+import { closeClient, dropClient } from '../../brokers/redis/close-client';
 
 /** Options of {@link RedisBackend}. */
 export interface RedisBackendOptions extends BackendCommonOptions {
@@ -391,7 +391,7 @@ export class RedisBackend implements ResultBackend {
       await this.consumer.close().catch(() => undefined);
       // QUIT only on a live connection; otherwise it would queue behind the reconnect.
       if (this.client.status !== 'ready') {
-        this.client.disconnect();
+        await dropClient(this.client);
         return;
       }
       await closeClient(this.client);

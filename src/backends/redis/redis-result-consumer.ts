@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { BackendError } from '../../errors/errors';
 import { READY_STATES } from '../../protocol/states';
 import type { TaskMeta } from '../backend';
+import { dropClient } from '../../brokers/redis/close-client';
 
 /** What the consumer needs from its backend. */
 export interface ConsumerHost {
@@ -188,6 +189,6 @@ export class RedisResultConsumer {
     // Sentinel estate whose sentinels refuse us); closing now fails them, and the chain settles.
     if (this.sub.status !== 'ready') this.sub.disconnect();
     await this.chain.catch(() => undefined);
-    this.sub.disconnect();
+    await dropClient(this.sub);
   }
 }

@@ -39,7 +39,7 @@ import { RedisConsumer } from './redis-consumer';
 import { toRedisError } from './redis-qos';
 import { RedisStatusStream, type RedisStatusListener } from './redis-status';
 import { parseRedisTransportOptions, type RedisTransportOptions } from './transport-options';
-import { closeClient } from './close-client';
+import { closeClient, dropClient } from './close-client';
 
 /** Messages per pipeline of a {@link RedisBroker.publishMany} batch. */
 const PUBLISH_CHUNK = 500;
@@ -231,7 +231,7 @@ export class RedisBroker implements Broker, FanoutBroker {
             : e;
         // This attempt is over; the caller retries (`broker_connection_retry_on_startup`).
         c.removeAllListeners('end');
-        c.disconnect();
+        await dropClient(c);
         throw toRedisError(why, `cannot connect to ${this.status.target}`);
       }
       this.client = c;

@@ -6,6 +6,7 @@ import type { ConsumeOptions, Consumer, Delivery, DeliveryHandler } from '../bro
 import type { RedisKeyspace } from './keyspace';
 import { QueueCycle, type QueueOrderStrategy } from './queue-cycle';
 import { RedisQos, toRedisError } from './redis-qos';
+import { dropClient } from './close-client';
 import { restoreVisible } from './redis-visibility';
 import { evalScript } from './redis-script';
 import { parseFetchReply, type FetchedMessage } from '../../protocol/redis-fetch-script';
@@ -378,7 +379,7 @@ export class RedisConsumer implements Consumer {
     // Let a pending BRPOP finish (≤ brpopTimeout) rather than cut it: a reply already sent by
     // Redis would be lost (kombu drains it too, `Channel.close` → `_brpop_read`).
     await this.loop?.catch(() => undefined);
-    this.blocking.disconnect();
+    await dropClient(this.blocking);
     try {
       await this.qos.restoreUnacked();
     } finally {

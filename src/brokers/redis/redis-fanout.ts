@@ -4,7 +4,7 @@ import { decodeRedisEnvelope } from '../../protocol/redis-envelope';
 import type { Subscription } from '../broker';
 import type { FanoutMessage } from '../fanout';
 import { toRedisError } from './redis-qos';
-import { closeClient } from './close-client';
+import { closeClient, dropClient } from './close-client';
 
 /**
  * One fanout-bound queue on kombu's Redis transport: a PSUBSCRIBE on the publish channel pattern
@@ -32,7 +32,7 @@ export class RedisFanoutSubscriber implements Subscription {
       await this.client.connect();
       await this.client.psubscribe(...this.patterns);
     } catch (e) {
-      this.client.disconnect();
+      await dropClient(this.client);
       throw toRedisError(e, `PSUBSCRIBE ${this.patterns.join(' ')}`);
     }
   }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { createApp } from '../../../src/app/app';
+import { dropClient } from '../../../src/brokers/redis/close-client';
 import { startWorker, uniq } from '../../support/worker/int-helpers';
 import { pySend } from './py-estate';
 import { useSentinelTopology } from './sentinel-topology';
@@ -83,6 +84,41 @@ describe('Redis Sentinel', () => {
     await new Promise((res) => setTimeout(res, 500));
     // ioredis cleans a connection's failover detector (one connection per sentinel) only in
     // disconnect(), not after QUIT: before closeClient, 15 sockets stayed open here.
+    expect(open()).toEqual([]);
+  }, 60_000);
+
+  it('a Sentinel client dropped while it is still connecting leaves no sentinel connection', async () => {
+    // CI of session 7: three sentinel sockets stayed open after close. ioredis creates the
+    // failover detector on the master stream's `connect`, which still comes when disconnect()
+    // ran before it; a plain disconnect() here left 3 sockets per client whose drop hit that window.
+    const sentinels = ports.slice(2).map((port) => ({ host: '127.0.0.1', port }));
+    const open = (): number[] =>
+      (process as unknown as { _getActiveHandles(): { remotePort?: number }[] })
+        ._getActiveHandles()
+        .map((h) => h.remotePort ?? 0)
+        .filter((p) => ports.slice(2).includes(p));
+    // The window, made certain: the master stream exists and is still opening (ioredis keeps it
+    // on `stream`; white-box, since no event marks that instant).
+    const opening = (c: Redis): boolean =>
+      (c as unknown as { stream?: { connecting?: boolean } }).stream?.connecting === true;
+    let hit = 0;
+    for (let i = 0; i < 10; i++) {
+      const c = new Redis({
+        sentinels,
+        name: 'mymaster',
+        failoverDetector: true,
+        lazyConnect: true,
+      });
+      c.on('error', () => undefined);
+      c.connect().catch(() => undefined);
+      const t0 = Date.now();
+      while (!opening(c) && c.status === 'connecting' && Date.now() - t0 < 2_000)
+        await new Promise((res) => setImmediate(res));
+      if (opening(c)) hit++;
+      await dropClient(c);
+    }
+    expect(hit).toBeGreaterThan(0);
+    await new Promise((res) => setTimeout(res, 500));
     expect(open()).toEqual([]);
   }, 60_000);
 });
