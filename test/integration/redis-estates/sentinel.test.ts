@@ -12,6 +12,14 @@ import { useSentinelTopology } from './sentinel-topology';
  * `SENTINEL FAILOVER`.
  */
 
+/** Remote ports of this process's open sockets that go to one of `ports`. */
+function socketsTo(ports: readonly number[]): number[] {
+  return (process as unknown as { _getActiveHandles(): { remotePort?: number }[] })
+    ._getActiveHandles()
+    .map((h) => h.remotePort ?? 0)
+    .filter((p) => ports.includes(p));
+}
+
 describe('Redis Sentinel', () => {
   const { ports, url: sentinelUrl } = useSentinelTopology('cw-sen-');
 
@@ -73,11 +81,7 @@ describe('Redis Sentinel', () => {
     const app = createApp({ ...cfg, env: {} });
     const r = await app.sendTask('conformance.add', { args: [1, 2], queue });
     expect(await r.get({ timeout: 30 })).toBe(3);
-    const open = (): number[] =>
-      (process as unknown as { _getActiveHandles(): { remotePort?: number }[] })
-        ._getActiveHandles()
-        .map((h) => h.remotePort ?? 0)
-        .filter((p) => ports.includes(p));
+    const open = (): number[] => socketsTo(ports);
     expect(open().length).toBeGreaterThan(0);
     await app.close();
     await worker.shutdown();
@@ -92,11 +96,7 @@ describe('Redis Sentinel', () => {
     // failover detector on the master stream's `connect`, which still comes when disconnect()
     // ran before it; a plain disconnect() here left 3 sockets per client whose drop hit that window.
     const sentinels = ports.slice(2).map((port) => ({ host: '127.0.0.1', port }));
-    const open = (): number[] =>
-      (process as unknown as { _getActiveHandles(): { remotePort?: number }[] })
-        ._getActiveHandles()
-        .map((h) => h.remotePort ?? 0)
-        .filter((p) => ports.slice(2).includes(p));
+    const open = (): number[] => socketsTo(ports.slice(2));
     // The window, made certain: the master stream exists and is still opening (ioredis keeps it
     // on `stream`; white-box, since no event marks that instant).
     const opening = (c: Redis): boolean =>
