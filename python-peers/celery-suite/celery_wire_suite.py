@@ -105,6 +105,30 @@ def celery_session_worker(request, celery_session_app, celery_includes, celery_c
         log.close()
 
 
+def _delay_client_wait(seconds):
+    """CELERY_SUITE_CLIENT_DELAY: stall the client inside ``AsyncResult.get``, between its first
+    check of the parents (``_maybe_reraise_parent_error``) and its first read of the result
+    (``wait_for_pending`` → ``on_wait_for_pending``), as a loaded machine does now and then.
+
+    It shows a race in Celery 5.7's client, not in a worker: 5.7's ``drain_events_until`` loops
+    ``while not p.ready`` (5.6: ``while 1``), so a result found ready by that first read never
+    runs ``on_interval`` — the parents are not checked again, and a chord body's ``ChordError``
+    is raised where the header task's own exception is expected.
+    """
+    from celery.backends.asynchronous import AsyncBackendMixin
+    original = AsyncBackendMixin.wait_for_pending
+
+    def wait_for_pending(self, result, *args, **kwargs):
+        time.sleep(seconds)
+        return original(self, result, *args, **kwargs)
+
+    AsyncBackendMixin.wait_for_pending = wait_for_pending
+
+
+if os.environ.get('CELERY_SUITE_CLIENT_DELAY'):
+    _delay_client_wait(float(os.environ['CELERY_SUITE_CLIENT_DELAY']))
+
+
 # The suite's conftest does `from celery.contrib.pytest import celery_session_worker`; this
 # module is loaded first (-p), so the name it imports is ours.
 celery_pytest.celery_session_worker = celery_session_worker
