@@ -63,8 +63,15 @@ const clientStatus: BrokerStatus[] = [];
 
 const tsRecord = defineTask(
   'cluster.ts_record',
-  async (_ctx: TaskContext, run: unknown, id: unknown, ms: unknown) => {
+  async (ctx: TaskContext, run: unknown, id: unknown, ms: unknown) => {
     await ledger.redis.hincrby(`cluster:${String(run)}:started`, String(id), 1);
+    // Which copy ran: a broker redelivery (redelivered, x-delivery-count) or a second message.
+    await ledger.trace(
+      String(run),
+      `${String(id)} redelivered=${String(ctx.deliveryInfo.redelivered)} ` +
+        `x-delivery-count=${JSON.stringify(ctx.headers['x-delivery-count'] ?? null)} ` +
+        `at=${(Date.now() / 1000).toFixed(3)}`,
+    );
     await sleep(Number(ms));
     await ledger.redis.hincrby(`cluster:${String(run)}:done`, String(id), 1);
     return id;
@@ -185,8 +192,11 @@ it('stop the node everyone is connected to while tasks flow both ways: lost 0, r
   const pyExit = await pyProducer.exited;
   if (pyExit !== 0) console.log(`Python producer exited ${String(pyExit)}:\n${pyProducer.log()}`);
   expect(pyExit).toBe(0);
-  // Sends the Python producer repeated after kombu's publish retries ran out (same id).
-  const resent = [...pyProducer.log().matchAll(/^resend (\S+) /gm)].map((m) => m[1] ?? '');
+  // Sends the Python producer repeated: kombu's own retry inside the publish (`retry`, after a
+  // connection error) and the producer's resend once those ran out (`resend`), same id.
+  const resent = [...pyProducer.log().matchAll(/^(?:retry|resend) (\S+) /gm)].map(
+    (m) => m[1] ?? '',
+  );
   // Sends the Node client repeated because their confirm was lost with the node (it says so).
   const nodeResent = warnings.flatMap((w) =>
     [...w.matchAll(/sending them again \(ids: ([^)]*)\)/g)].flatMap((m) =>
@@ -226,6 +236,15 @@ it('stop the node everyone is connected to while tasks flow both ways: lost 0, r
         : ''),
   );
 
+  // Every copy of every task run twice, in or out of the window: a broker redelivery says
+  // redelivered=true on its second run; a producer's second message says false.
+  const traces = {
+    ts: await ledger.traceOf(`${RUN}-ts`, ts.duplicates),
+    py: await ledger.traceOf(`${RUN}-py`, pyf.duplicates),
+  };
+  if (traces.ts.length + traces.py.length > 0) {
+    console.log(`runs of the duplicated tasks:\n${[...traces.ts, ...traces.py].join('\n')}`);
+  }
   const tsOutside = ts.duplicates.filter((id) => !ts.window.includes(id) && !resent.includes(id));
   const pyOutside = pyf.duplicates.filter(
     (id) => !pyf.window.includes(id) && !nodeResent.includes(id),

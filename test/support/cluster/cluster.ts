@@ -165,8 +165,21 @@ export class LedgerReader {
     }
   }
 
+  /** One line per run of a task: which copy ran (see the tasks). */
+  async trace(run: string, line: string): Promise<void> {
+    await this.redis.rpush(`cluster:${run}:trace`, line);
+  }
+
+  /** The trace lines of `ids`, in the order the runs started. */
+  async traceOf(run: string, ids: readonly string[]): Promise<string[]> {
+    const all = await this.redis.lrange(`cluster:${run}:trace`, 0, -1);
+    return all.filter((l) => ids.includes(l.split(' ')[0] ?? ''));
+  }
+
   async cleanup(...runs: string[]): Promise<void> {
-    for (const r of runs) await this.redis.del(`cluster:${r}:started`, `cluster:${r}:done`);
+    for (const r of runs) {
+      await this.redis.del(`cluster:${r}:started`, `cluster:${r}:done`, `cluster:${r}:trace`);
+    }
   }
 
   close(): void {

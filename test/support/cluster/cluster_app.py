@@ -45,9 +45,20 @@ _ledger = redis.Redis.from_url(os.environ['CLUSTER_LEDGER_URL'])
 @app.task(name='cluster.py_record', bind=True, acks_late=True)
 def py_record(self, run, id, ms):
     _ledger.hincrby(f'cluster:{run}:started', id, 1)
+    # Which copy ran: a broker redelivery (redelivered, x-delivery-count) or a second message.
+    di = self.request.delivery_info or {}
+    count = (self.request.headers or {}).get('x-delivery-count')
+    _ledger.rpush(f'cluster:{run}:trace', f'{id} redelivered={di.get("redelivered")} '
+                  f'x-delivery-count={count} at={time.time():.3f}')
     time.sleep(ms / 1000.0)
     _ledger.hincrby(f'cluster:{run}:done', id, 1)
     return id
+
+
+def _retrying(tid):
+    def errback(exc, interval):
+        print(f'retry {tid} {type(exc).__name__}: {exc}', flush=True)
+    return errback
 
 
 def produce():
@@ -63,6 +74,10 @@ def produce():
                 app.send_task(
                     'cluster.ts_record', args=[spec['run'], tid, spec['ms']],
                     queue=spec['queue'], task_id=tid,
+                    # kombu's own retry inside the publish (`Connection.ensure`) publishes the
+                    # same message again after a connection error; its errback names it, so the
+                    # test can tell a producer's second copy from a broker redelivery.
+                    retry_policy={'errback': _retrying(tid)},
                 )
                 break
             except Exception as exc:  # noqa: BLE001 - kombu raises OperationalError and others
