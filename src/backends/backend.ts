@@ -40,6 +40,8 @@ export interface StoreOptions {
   traceback?: string | null;
   /** The task request; without one, `children` is `[]` and no group/parent/extended keys appear. */
   request?: StoreRequest | null;
+  /** Without a request: the running task's children, stored as `children` (see `buildResultMeta`). */
+  currentChildren?: readonly PyValue[];
 }
 
 /** What a backend can do (`Backend.supports_native_join`, `Backend.persistent`). */

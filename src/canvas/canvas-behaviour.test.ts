@@ -20,6 +20,7 @@ interface Stored {
   id: string;
   state: string;
   result: PyValue;
+  children?: readonly PyValue[];
 }
 
 /** A result backend that only records stores (progression is what is under test). */
@@ -32,8 +33,13 @@ function progressionHost(line = '5.7'): ProgressionHost & {
   const backend = {
     capabilities: { supportsNativeJoin: true, persistent: true, supportsGroups: true },
     getTaskMeta: (id: string) => Promise.resolve(pendingMeta(id)),
-    storeResult: (id: string, result: PyValue, state: string, _o?: StoreOptions) => {
-      stored.push({ id, state, result });
+    storeResult: (id: string, result: PyValue, state: string, o?: StoreOptions) => {
+      stored.push({
+        id,
+        state,
+        result,
+        ...(o?.currentChildren ? { children: o.currentChildren } : {}),
+      });
       return Promise.resolve();
     },
   } as unknown as ResultBackend;
@@ -141,14 +147,19 @@ describe('worker-side progression', () => {
       host,
     );
     expect(calls).toEqual(['T1 FAILURE 1']);
+    const eb = host.rec.messages[0];
+    expect(eb?.args).toEqual(['B1']);
+    // `fail_from_current_stack` stores with no request: `children` are the running task's,
+    // i.e. the errback group `_call_task_errbacks` just sent (`test_chord_on_error` reads it).
+    const gid = eb?.headers.group as string;
     expect(host.stored).toEqual([
       {
         id: 'B1',
         state: 'FAILURE',
         result: chordErrorDict("Dependency T1 raised ValueError('boom')"),
+        children: [[[gid, null], [[[eb?.headers.id as string, null], null]]]],
       },
     ]);
-    expect(host.rec.messages[0]?.args).toEqual(['B1']);
   });
 });
 

@@ -42,7 +42,7 @@ export interface GroupErrorDeps {
     errbacks: readonly PyValue[],
     host: CanvasHost,
     exc: PyValue,
-  ): Promise<void>;
+  ): Promise<unknown>;
   failChain(
     chain: readonly PyValue[] | null,
     exc: ExceptionDict,

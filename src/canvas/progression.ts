@@ -113,6 +113,8 @@ export function chordErrorDict(message: string): ExceptionDict {
 /**
  * Old-style errbacks (`Backend._call_task_errbacks`, the branch for tasks this process cannot
  * call inline): one group of them applied with `(task_id,)` prepended, `parent_id=task_id`.
+ * Returns that group's result (Celery's `group.apply_async` adds it to the running task's
+ * children), or null when none was published.
  */
 export async function callErrbacks(
   taskId: string,
@@ -120,14 +122,14 @@ export async function callErrbacks(
   errbacks: readonly PyValue[],
   host: CanvasHost & InlineErrbackHost,
   exc: PyValue = null,
-): Promise<void> {
+): Promise<ResultRef | null> {
   // New-style errbacks this process has are called inline (`_call_task_errbacks`).
   const rest = host.callInlineErrbacks
     ? await host.callInlineErrbacks(taskId, errbacks, exc)
     : errbacks;
   const sigs = rest.map((e) => Signature.fromDict(e));
-  if (sigs.length === 0) return;
-  await applyAsync(
+  if (sigs.length === 0) return null;
+  return applyAsync(
     new Group(sigs),
     host,
     [taskId],
@@ -209,8 +211,13 @@ export async function chordErrorFromStack(
   }
   const id = cb.id ?? host.uuid();
   const errbacks = signatureList(cb.options.link_error).map((s) => s.toDict());
-  await callErrbacks(id, null, errbacks, host, exc);
-  await host.backend.storeResult(id, exc, FAILURE, { traceback: null });
+  const sent = await callErrbacks(id, null, errbacks, host, exc);
+  // `fail_from_current_stack` stores with no request, so `children` are the running (header)
+  // task's: the errback group just sent. Tasks a TS task body sends itself are not recorded.
+  await host.backend.storeResult(id, exc, FAILURE, {
+    traceback: null,
+    currentChildren: sent ? [asTuple(sent)] : [],
+  });
   const chain = cb.options.chain;
   await failChain(Array.isArray(chain) ? (chain as PyValue[]) : null, exc, null, host);
 }

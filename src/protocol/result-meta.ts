@@ -30,6 +30,11 @@ export interface ResultMetaInput {
   result: PyValue;
   traceback?: string | null;
   request?: ResultRequest | null;
+  /**
+   * `children` when there is no request: Celery's `current_task_children(None)` takes them from
+   * the task the worker is running (a chord body failed from a header task's completion).
+   */
+  currentChildren?: readonly PyValue[];
   now: Instant;
   /** `result_extended`. */
   extended?: boolean;
@@ -54,7 +59,7 @@ export function buildResultMeta(m: ResultMetaInput): Record<string, PyValue> {
     status: m.state,
     result: m.result,
     traceback: m.traceback ?? null,
-    children: [...(r?.children ?? [])],
+    children: [...(r ? (r.children ?? []) : (m.currentChildren ?? []))],
     date_done: dateDone(m.state, m.now, profile),
   };
   if (r?.group) meta.group_id = r.group;

@@ -214,6 +214,7 @@ export class DatabaseBackend implements ResultBackend {
       result,
       traceback: opts.traceback ?? null,
       request: opts.request ?? null,
+      ...(opts.currentChildren ? { currentChildren: opts.currentChildren } : {}),
       now: this.now(),
       extended,
       profile: this.profile,

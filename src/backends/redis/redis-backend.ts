@@ -331,6 +331,7 @@ export class RedisBackend implements ResultBackend {
       result,
       traceback: opts.traceback ?? null,
       request: opts.request ?? null,
+      ...(opts.currentChildren ? { currentChildren: opts.currentChildren } : {}),
       now: this.now(),
       extended: this.opts.extended === true,
       profile: this.profile,
