@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { startPythonWorker, type PythonWorker } from '../../../test/support/client/python-worker';
+import { ensureDatabase } from '../../../test/support/database';
 import { startNodeWorker, type NodeWorkerProcess } from '../../../test/support/node-worker';
 import { createApp } from '../../app/app';
 import { applyCanvas, chord } from '../../canvas/index';
@@ -37,6 +38,7 @@ describe.each([
   };
 
   beforeAll(async () => {
+    await ensureDatabase(url);
     const saved = process.env.CELERY_VENV;
     process.env.CELERY_VENV = join(PEERS, `.venv-${line}-db`);
     try {

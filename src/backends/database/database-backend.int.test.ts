@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { startPythonWorker, type PythonWorker } from '../../../test/support/client/python-worker';
+import { ensureDatabase } from '../../../test/support/database';
 import { startNodeWorker, type NodeWorkerProcess } from '../../../test/support/node-worker';
 import { BackendGetMetaError } from '../../errors/errors';
 import { DatabaseBackend } from './database-backend';
@@ -28,24 +29,6 @@ const CASES = [
   // `db+mysql://` means MySQLdb to SQLAlchemy (not installed): Python peers use PyMySQL.
   ['5.2', 'db+mysql+pymysql://root@127.0.0.1:3306/celery_wire_db_52'],
 ] as const;
-
-async function ensureDatabase(url: string): Promise<void> {
-  const u = parseDatabaseUrl(url);
-  const admin = createSqlClient({
-    ...u,
-    database: u.dialect === 'postgresql' ? 'postgres' : 'mysql',
-  });
-  try {
-    if (u.dialect === 'postgresql') {
-      const rows = await admin.query('SELECT 1 FROM pg_database WHERE datname = ?', [u.database]);
-      if (rows.length === 0) await admin.query(`CREATE DATABASE "${u.database}"`);
-    } else {
-      await admin.query(`CREATE DATABASE IF NOT EXISTS \`${u.database}\``);
-    }
-  } finally {
-    await admin.close();
-  }
-}
 
 describe.each(CASES)('database backend, Celery %s, %s', (line, url) => {
   const queue = `cw-db-${line}-${randomUUID().slice(0, 8)}`;
