@@ -20,11 +20,11 @@ const common = {
 } satisfies Config;
 
 /**
- * Three projects, as the design notes ask, and one outside `npm test`:
+ * Three projects, as the design notes ask:
  * - unit: pure codecs and golden fixtures, hermetic;
- * - integration: real Redis/RabbitMQ and the Python peer;
- * - conformance: the cross-language matrix that prints the compatibility table;
- * - cluster: the 3-node RabbitMQ cluster failover, `npm run test:cluster` only.
+ * - integration: real Redis/RabbitMQ and the Python peer, the 3-node RabbitMQ cluster failover
+ *   (`test/cluster`, also alone as `npm run test:cluster`) included;
+ * - conformance: the cross-language matrix that prints the compatibility table.
  * Integration and conformance share brokers and CPU with real Python workers, so `npm test` runs
  * them in band (`--runInBand`), one project after the other.
  */
@@ -39,16 +39,11 @@ const config: Config = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/src/**/*.int.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/setup/slow.ts'],
-    },
-    {
-      // The 3-node RabbitMQ cluster failover (`npm run test:cluster`), outside `npm test` and CI:
-      // it failed in 2 of 5 runs on 2026-12-02, once for a cause not yet found
-      // (docs/rabbitmq-cluster.md, "Why it is not in CI").
-      ...common,
-      displayName: 'cluster',
-      testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/src/**/*.int.test.ts',
+        '<rootDir>/test/integration/**/*.test.ts',
+        '<rootDir>/test/cluster/**/*.test.ts',
+      ],
       setupFilesAfterEnv: ['<rootDir>/test/setup/slow.ts'],
     },
     {
