@@ -42,7 +42,8 @@ class WorkerProcess:
 def _command(hostname):
     if WORKER == 'python':
         celery = os.path.join(os.path.dirname(sys.executable), 'celery')
-        return [celery, '-A', 'celery_suite_pyapp', 'worker', '-P', 'prefork', '-c', '1',
+        return [celery, '-A', 'celery_suite_pyapp', 'worker', '-P', 'prefork',
+                '-c', os.environ.get('CELERY_SUITE_CONCURRENCY', '1'),
                 '-l', 'info', '-n', hostname, '--without-heartbeat', '--without-mingle',
                 '--without-gossip', '-Q', 'celery']
     node = shutil.which('node') or 'node'
