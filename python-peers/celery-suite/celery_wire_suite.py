@@ -17,11 +17,11 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 
 import celery.contrib.pytest as celery_pytest
+from celery.utils.nodenames import anon_nodename
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.environ.get('CELERY_SUITE_ROOT') or os.path.abspath(os.path.join(HERE, '..', '..'))
@@ -74,7 +74,9 @@ def celery_session_worker(request, celery_session_app, celery_includes, celery_c
         celery_session_app.loader.import_task_module(module)
     for class_task in celery_class_tasks:
         celery_session_app.register_task(class_task)
-    hostname = f'{WORKER}-suite-{uuid.uuid4().hex[:8]}@localhost'
+    # `anon_nodename()` of this process, as the in-process worker of `start_worker` is named:
+    # test_inspect.py addresses the worker's replies by exactly that name (`gen<pid>@<host>`).
+    hostname = anon_nodename()
     os.makedirs(LOG_DIR, exist_ok=True)
     log_path = os.path.join(LOG_DIR, f'worker-{WORKER}.log')
     env = dict(os.environ)

@@ -7,8 +7,10 @@ import type { PyValue } from '../serialization/py-values';
 
 /**
  * `app.bugreport()` (`celery/app/utils.py`, `BUGREPORT_INFO`) for a Node worker: the same
- * sections, with Node in place of Python and celery-wire in place of Celery; the settings part
- * is `conf.humanize()` (`key: value` per changed setting, censored).
+ * sections, with Node in place of Python; the settings part is `conf.humanize()` (`key: value`
+ * per changed setting, censored). The software line keeps Celery's `celery:<version> (<codename>)`
+ * shape, with the wire line as the version and celery-wire as the codename: tools (and Celery's
+ * own `test_report`) look for `software -> celery:`, and the rest of the line says it is Node.
  */
 export function bugreport(o: {
   line: string;
@@ -21,7 +23,7 @@ export function bugreport(o: {
     .map(([k, v]) => `${k}: ${pyRepr(censorSetting(k, v, always))}`)
     .join('\n');
   return `
-software -> celery-wire (celery ${o.line} wire protocol) node:${process.versions.node}
+software -> celery:${o.line} (celery-wire) node:${process.versions.node}
             v8:${process.versions.v8}
 platform -> system:${osType()} arch:${arch()}
             kernel version:${release()} imp:Node.js
