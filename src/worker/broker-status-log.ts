@@ -61,6 +61,22 @@ export function brokerStatusLine(
   }
 }
 
+/**
+ * The reason as Celery prints it (`str(exc)` of the transport's error): our typed errors wrap
+ * the driver's with context (`cannot connect to <url>: …`) that the log line already says, so a
+ * wrapper whose message only adds a prefix to its cause's gives way to the cause.
+ */
+export function printedReason(e: Error): Error {
+  let cur = e;
+  for (let depth = 0; depth < 8; depth++) {
+    const cause: unknown = cur.cause;
+    if (!(cause instanceof Error) || cause.message === '') break;
+    if (!cur.message.endsWith(`: ${cause.message}`)) break;
+    cur = cause;
+  }
+  return cur;
+}
+
 /** `consumer: Cannot connect to %s: %s.\nTrying again in %s... (%s/%s)`. */
 export function connectionErrorLine(
   target: string,
@@ -70,7 +86,7 @@ export function connectionErrorLine(
   maxRetries: number | null,
 ): string {
   const when = humanizeSeconds(delayMs / 1000, 'in', ' ');
-  return `consumer: Cannot connect to ${target}: ${reason.message}.\nTrying again ${when}... (${String(attempt)}/${maxRetries === null ? 'None' : String(maxRetries)})\n`;
+  return `consumer: Cannot connect to ${target}: ${printedReason(reason).message}.\nTrying again ${when}... (${String(attempt)}/${maxRetries === null ? 'None' : String(maxRetries)})\n`;
 }
 
 /**
@@ -79,5 +95,5 @@ export function connectionErrorLine(
  * with `conn.alt` and `interval == 0`).
  */
 export function failoverLine(target: string, reason: Error): string {
-  return `consumer: Cannot connect to ${target}: ${reason.message}.\nWill retry using next failover.\n`;
+  return `consumer: Cannot connect to ${target}: ${printedReason(reason).message}.\nWill retry using next failover.\n`;
 }

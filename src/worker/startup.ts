@@ -9,7 +9,10 @@ export interface StartupRetry {
   retry: boolean;
   /** `broker_connection_max_retries`; `null` = forever. */
   maxRetries: number | null;
-  /** The broker URL (its password is masked in the log, as `conn.as_uri()`). */
+  /**
+   * The broker URL: logged (password masked) until the broker reports its own target, which is
+   * what Celery prints (`conn.as_uri()`: no query string, the current node of a failover list).
+   */
   target: string;
   log: (level: LogLevel, msg: string) => void;
   /** A shutdown was requested while waiting: stop retrying. */
@@ -22,6 +25,12 @@ function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
+/** `conn.as_uri()` of a URL: the password masked, no query string, the first node of a list. */
+export function asUri(url: string): string {
+  const first = url.split(';')[0] ?? url;
+  return sanitizeBrokerUrl(first.trim()).replace(/\?.*$/, '');
+}
+
 /**
  * The first broker connection, as `Consumer.ensure_connected` with
  * `broker_connection_retry_on_startup` (`celery/worker/consumer/consumer.py`): a refused
@@ -31,19 +40,26 @@ function asError(e: unknown): Error {
  */
 export async function connectWithRetry(broker: Broker, o: StartupRetry): Promise<void> {
   const backoff = o.backoff ?? defaultBackoff;
-  const target = sanitizeBrokerUrl(o.target);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await broker.connect();
-      return;
-    } catch (e) {
-      const err = asError(e);
-      const delay = backoff(attempt);
-      if (!o.retry || o.isStopping() || delay === undefined) throw err;
-      if (o.maxRetries !== null && attempt > o.maxRetries) throw err;
-      o.log('error', connectionErrorLine(target, err, delay, attempt, o.maxRetries));
-      await new Promise((r) => setTimeout(r, delay));
-      if (o.isStopping()) throw err;
+  let target = asUri(o.target);
+  const unsubscribe = broker.onStatus((s) => {
+    target = s.target;
+  });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await broker.connect();
+        return;
+      } catch (e) {
+        const err = asError(e);
+        const delay = backoff(attempt);
+        if (!o.retry || o.isStopping() || delay === undefined) throw err;
+        if (o.maxRetries !== null && attempt > o.maxRetries) throw err;
+        o.log('error', connectionErrorLine(target, err, delay, attempt, o.maxRetries));
+        await new Promise((r) => setTimeout(r, delay));
+        if (o.isStopping()) throw err;
+      }
     }
+  } finally {
+    unsubscribe();
   }
 }

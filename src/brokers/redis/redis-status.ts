@@ -52,10 +52,15 @@ export class RedisStatusStream {
 
   /** Follow one ioredis client's lifecycle. */
   attach(client: Redis): void {
+    // A client that never got ready is a failed connect() attempt: the caller reports and
+    // retries it (`connectWithRetry`), and the client is dropped; its own scheduled reconnect
+    // would be a second, differently numbered line for the same failure.
+    let wasReady = false;
     client.on('error', (e: Error) => {
       this.lastError = e;
     });
     client.on('ready', () => {
+      wasReady = true;
       this.up = true;
       this.attempt = 0;
       this.lastError = undefined;
@@ -67,7 +72,7 @@ export class RedisStatusStream {
       this.emit({ state: 'lost', target: this.target, reason: this.reason() });
     });
     client.on('reconnecting', (delayMs: number) => {
-      if (this.isClosing()) return;
+      if (this.isClosing() || !wasReady) return;
       this.attempt++;
       this.emit({
         state: 'reconnecting',

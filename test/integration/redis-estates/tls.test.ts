@@ -191,6 +191,10 @@ describe('Redis over TLS', () => {
           .split('\n')
           .filter((l) => l.includes('consumer: Cannot connect to rediss://:**@127.0.0.1:'));
         expect(lines.length).toBeGreaterThanOrEqual(2);
+        // One line per attempt, numbered 1, 2, … as Celery's (it once logged each twice).
+        const tries = [...out.matchAll(/Trying again .*\((\d+)\/100\)/g)].map((m) => m[1]);
+        expect(tries).toEqual(tries.map((_, i) => String(i + 1)));
+        expect(lines.length).toBe(tries.length);
         for (const l of lines) expect(l).toMatch(reason);
         console.log(`TLS worker, ${name}: ${lines[0] ?? ''}`);
         expect(out).toMatch(/Trying again in .*\(1\/100\)/);
