@@ -40,6 +40,11 @@ export interface CanvasHost extends CanvasEnv {
   ensureChordsAllowed(): Promise<void>;
   /** True when the backend has no native join: chords go through `celery.chord_unlock`. */
   usesChordUnlock?(): Promise<boolean>;
+  /**
+   * `parent.add_trail(result)` when applied from a running task's body (`add_to_parent`): a
+   * single task records its result, a group its `GroupResult` (its members do not).
+   */
+  addTrail?(ref: ResultRef): void;
 }
 
 type Opts = Record<string, OptValue>;
@@ -90,8 +95,12 @@ async function applyTask(
   // `send_task(..., task_id=None)`: a fresh id unless frozen.
   const id = typeof opts.task_id === 'string' ? opts.task_id : host.uuid();
   opts.task_id = id;
+  const addToParent = opts.add_to_parent !== false;
+  delete opts.add_to_parent;
   await host.sendTask(s.task, m.args, plain(m.kwargs, host), opts);
-  return taskRef(id);
+  const ref = taskRef(id);
+  if (addToParent) host.addTrail?.(ref);
+  return ref;
 }
 
 function pick(o: Opts, key: string): OptValue | undefined {
@@ -201,7 +210,7 @@ async function applyGroup(
   walk(g.tasks);
   const chordOpt = pick(o, 'chord');
   delete o.group_index;
-  delete o.add_to_parent;
+  const addToParent = pick(o, 'add_to_parent') !== false;
   let chordSize = 0;
   for (const [i, { sig }] of prepared.entries()) {
     const chordObj = chordOpt ?? sig.options.chord ?? null;
@@ -209,12 +218,15 @@ async function applyGroup(
     if (chordObj !== null && i === prepared.length - 1) {
       await host.setChordSize(groupId, chordSize);
     }
-    await applyAsync(sig, host, args, kwargs, { ...o, chord: chordObj });
+    // `_apply_tasks`: `sig.apply_async(add_to_parent=False, …)`; the group is the trail.
+    await applyAsync(sig, host, args, kwargs, { ...o, chord: chordObj, add_to_parent: false });
   }
-  return groupRef(
+  const ref = groupRef(
     groupId,
     prepared.map((p) => p.res),
   );
+  if (addToParent) host.addTrail?.(ref);
+  return ref;
 }
 
 /** `_chord.apply_async` → `_chord.run`: body frozen first, then header members published. */

@@ -15,6 +15,8 @@ import { encodeTaskMessage } from '../protocol/task-message';
 import type { PyValue } from '../serialization/py-values';
 import { anonNodename } from '../util/hostname';
 import type { CanvasHost } from './apply';
+import { addTrail, currentWorkerTask } from '../client/current-task';
+import { asTuple } from './progression';
 
 /** Split Celery options (the shared table of `src/client/celery-options.ts`). */
 export const splitOptions = fromCeleryOptions;
@@ -92,6 +94,25 @@ export function encodeCanvasTask(
 }
 
 /**
+ * `send_task` inside a task body: `root_id`/`parent_id` not given (None) come from the running
+ * worker task, and with `task_inherit_parent_priority` its priority (`options.setdefault`).
+ */
+function fromParent(
+  options: Readonly<Record<string, PyValue>>,
+  inheritPriority: boolean,
+): Readonly<Record<string, PyValue>> {
+  const parent = currentWorkerTask();
+  if (!parent) return options;
+  const out: Record<string, PyValue> = { ...options };
+  const given = (k: string): boolean => typeof out[k] === 'string' && out[k] !== '';
+  if (!given('root_id')) out.root_id = parent.rootId ?? parent.id;
+  if (!given('parent_id')) out.parent_id = parent.id;
+  if (inheritPriority && !('priority' in out) && parent.priority !== null)
+    out.priority = parent.priority;
+  return out;
+}
+
+/**
  * A {@link CanvasHost} publishing through an app's broker with the client's message building,
  * subscribing to each result first (`backend.on_task_call`), like `send_task`.
  */
@@ -112,7 +133,7 @@ export function canvasHost(app: CanvasApp, o: CanvasHostOptions = {}): CanvasHos
         name,
         args,
         kwargs,
-        options,
+        fromParent(options, app.config.taskInheritParentPriority === true),
       );
       const broker = await app.broker();
       if (options.ignore_result !== true) await (await app.backend()).onTaskCall(built.id);
@@ -133,6 +154,9 @@ export function canvasHost(app: CanvasApp, o: CanvasHostOptions = {}): CanvasHos
     },
     async usesChordUnlock() {
       return usesChordUnlock(await app.backend());
+    },
+    addTrail(ref) {
+      addTrail(asTuple(ref));
     },
     async ensureChordsAllowed() {
       const b = await app.backend();

@@ -47,8 +47,15 @@ export interface ApplyOptions {
   protocol?: 1 | 2;
   /** Reply queue (RPC backend); default: the app's oid. */
   replyTo?: string;
+  /** Default: the running worker task's root (or its id), as `send_task` in a task body. */
   rootId?: string;
+  /** Default: the running worker task's id. */
   parentId?: string;
+  /**
+   * `add_to_parent` (default true): sent from a task body, record the result among the running
+   * task's `children` (its stored meta).
+   */
+  addToParent?: boolean;
   groupId?: string;
   groupIndex?: number;
   /** `delivery_mode` (default `task_default_delivery_mode`, 2). */

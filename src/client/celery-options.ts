@@ -167,6 +167,8 @@ export function fromCeleryOptions(options: Readonly<Record<string, PyValue>>): {
   const apply: ApplyOptions = {};
   const props: Record<string, PyValue> = {};
   for (const [k, v] of Object.entries(options)) {
+    // Consumed by `send_task` itself, never on the wire; the client still honours it.
+    if (k === 'add_to_parent' && typeof v === 'boolean') apply.addToParent = v;
     if (k === 'chain' || k === 'chord' || CONSUMED_OPTIONS.has(k) || v === null) continue;
     const s = CELERY_APPLY_OPTIONS[k];
     if (s) s(apply, v);

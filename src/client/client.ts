@@ -11,6 +11,8 @@ import { AsyncResult, type ResultHost, type RevokeOptions } from './async-result
 import { routeTask, type RoutingSettings } from '../protocol/route';
 import { nativeDelayTarget } from './native-delay';
 import { PublishBatcher } from './publish-batcher';
+import { addTrail, inheritFromParent } from './current-task';
+import { resultTuple } from '../protocol/result-meta';
 
 /** The configuration a client reads (a structural subset of the app's `CeleryConfig`). */
 export interface ClientSettings extends RoutingSettings {
@@ -22,6 +24,8 @@ export interface ClientSettings extends RoutingSettings {
   controlExchange: string;
   /** Decides whether native delayed delivery applies (AMQP only). */
   brokerUrl?: string;
+  /** `task_inherit_parent_priority` (default false). */
+  taskInheritParentPriority?: boolean;
 }
 
 /** Process state a client needs, injected: Celery's `app.now()`, `uuid()`, origin and oid. */
@@ -115,8 +119,9 @@ export class CeleryClient implements ResultHost {
   }
 
   /** Build the message and destination of one call, without sending it. */
-  prepare(name: string, opts: ApplyOptions = {}): PreparedTask {
+  prepare(name: string, given: ApplyOptions = {}): PreparedTask {
     const { settings, env } = this.deps;
+    const opts = inheritFromParent(given, settings.taskInheritParentPriority === true);
     const id = opts.taskId ?? env.uuid();
     const args = opts.args ?? [];
     const kwargs = opts.kwargs ?? {};
@@ -195,6 +200,7 @@ export class CeleryClient implements ResultHost {
       if (!this.lateSubscribe) await backend.onTaskCall(p.id);
     }
     await this.batcher.publish(p.item);
+    if (opts.addToParent !== false) addTrail(resultTuple(p.id));
     return new AsyncResult<R>(p.id, this, p.ignoreResult);
   }
 
@@ -206,6 +212,9 @@ export class CeleryClient implements ResultHost {
     const broker = await this.deps.broker();
     const prepared = calls.map((c) => this.prepare(c.name, c.opts));
     await broker.publishMany(prepared.map((p) => this.withDeclare(broker, p.item)));
+    prepared.forEach((p, i) => {
+      if (calls[i]?.opts?.addToParent !== false) addTrail(resultTuple(p.id));
+    });
     return prepared.map((p) => p.id);
   }
 

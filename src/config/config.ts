@@ -103,6 +103,11 @@ export interface CeleryConfig {
    */
   taskRetryOnWorkerLost: boolean;
   taskTrackStarted: boolean;
+  /**
+   * `task_inherit_parent_priority`: a task sent from a running task's body gets that task's
+   * delivery priority unless given one.
+   */
+  taskInheritParentPriority: boolean;
   taskTimeLimit: number | null;
   taskSoftTimeLimit: number | null;
   taskStoreErrorsEvenIfIgnored: boolean;
@@ -264,6 +269,7 @@ export const DEFAULT_CONFIG: CeleryConfig = {
   taskAcksOnTimeout: null,
   taskRetryOnWorkerLost: false,
   taskTrackStarted: false,
+  taskInheritParentPriority: false,
   taskTimeLimit: null,
   taskSoftTimeLimit: null,
   taskStoreErrorsEvenIfIgnored: false,

@@ -1,3 +1,4 @@
+import { runAsWorkerTask, type CurrentWorkerTask } from '../client/current-task';
 import type { WorkerRequest } from './request';
 import type { TaskContext } from './task';
 
@@ -18,6 +19,11 @@ export interface TaskCall {
   readonly signal: AbortSignal;
   /** Builds the `self` of a bound task (only called when the task is bound). */
   readonly context: () => TaskContext;
+  /**
+   * The running task as what its body sends sees it (`current_worker_task`): the executor runs
+   * the body inside it, and what the body sent lands in its `children`.
+   */
+  readonly trail: CurrentWorkerTask;
 }
 
 /** The in-process executor (`-P solo`/`threads` in Celery's words): calls the handler here. */
@@ -26,9 +32,11 @@ export const inlineExecutor: TaskExecutor = {
     return Promise.resolve().then(() => {
       const { req } = call;
       const handler = req.def.handler as (...a: unknown[]) => unknown;
-      return req.def.options.bind === true
-        ? handler(call.context(), ...call.args)
-        : handler(...call.args);
+      return runAsWorkerTask(call.trail, () =>
+        req.def.options.bind === true
+          ? handler(call.context(), ...call.args)
+          : handler(...call.args),
+      );
     });
   },
 };

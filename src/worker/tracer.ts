@@ -11,6 +11,7 @@ import { pyFloatRepr } from '../serialization/py-float';
 import { PyFloat, type PyValue } from '../serialization/py-values';
 import { bindArgs } from './bind-args';
 import { inlineExecutor, type TaskExecutor } from './executor';
+import type { CurrentWorkerTask } from '../client/current-task';
 import {
   afterFailure,
   afterSuccess,
@@ -179,6 +180,7 @@ export async function traceTask(
     });
   }
   const started = env.monotonic();
+  const trail = workerTaskOf(req);
 
   let hardTimer: LongTimer | undefined;
   let softTimer: LongTimer | undefined;
@@ -189,6 +191,7 @@ export async function traceTask(
         args: bindArgs(req.def, req.decoded.args, req.decoded.kwargs),
         signal: run.abort.signal,
         context: () => makeContext(req, env, run.abort.signal),
+        trail,
       }),
     ),
     run.stopped.then((why) => (why === 'terminated' ? TERMINATED : ABANDONED)),
@@ -214,7 +217,7 @@ export async function traceTask(
   } catch (e) {
     // Only the task body's own errors take the failure path: errors after the body returned
     // are handled by `onSuccess` (never a FAILURE over a published chain, never errbacks).
-    return await onError(req, env, e);
+    return await onError(req, env, e, trail.children);
   } finally {
     hardTimer?.cancel();
     softTimer?.cancel();
@@ -225,7 +228,19 @@ export async function traceTask(
   }
   if (r === ABANDONED) return { kind: 'abandoned' };
   if (r === TERMINATED) return { kind: 'terminated' };
-  return onSuccess(req, env, toPyValue(r), env.monotonic() - started);
+  return onSuccess(req, env, toPyValue(r), env.monotonic() - started, trail.children);
+}
+
+/** `current_worker_task` for the body: what it sends gets this as parent (`send_task`). */
+function workerTaskOf(req: WorkerRequest): CurrentWorkerTask {
+  const info = req.info();
+  const p = info.deliveryInfo.priority;
+  return {
+    id: req.id,
+    rootId: info.rootId,
+    priority: typeof p === 'number' ? p : null,
+    children: [],
+  };
 }
 
 /** The abort reason of a soft limit: `billiard.exceptions.SoftTimeLimitExceeded()`. */
@@ -251,16 +266,18 @@ async function onSuccess(
   env: TraceEnv,
   retval: PyValue,
   runtime: number,
+  sent: readonly PyValue[] = [],
 ): Promise<TraceOutcome> {
-  let children: PyValue[] = [];
+  // `request.children`: what the body sent first, then the callbacks and chain step.
+  const children: PyValue[] = [...sent];
   const creq = canvasRequestOf(req.decoded);
   // Hot path: a plain task has no callbacks and no chain, so nothing to apply.
   const hasNext = (creq.callbacks?.length ?? 0) > 0 || (creq.chain?.length ?? 0) > 0;
   if (hasNext) {
     try {
-      children = await dispatchCallbacksAndChain(creq, retval, canvasOf(env, req));
+      children.push(...(await dispatchCallbacksAndChain(creq, retval, canvasOf(env, req))));
     } catch (e) {
-      return onError(req, env, e);
+      return onError(req, env, e, sent);
     }
   }
   if (!req.ignoreResult && env.backend) {
@@ -327,7 +344,12 @@ async function onTimeout(req: WorkerRequest, env: TraceEnv): Promise<TraceOutcom
   return { kind: 'failure', info, timeout: true };
 }
 
-async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<TraceOutcome> {
+async function onError(
+  req: WorkerRequest,
+  env: TraceEnv,
+  e: unknown,
+  children: readonly PyValue[] = [],
+): Promise<TraceOutcome> {
   if (e instanceof Retry) {
     const info = e.exc === undefined || e.exc === null ? null : exceptionInfoOf(e.exc);
     const tb = formatTraceback(e, {
@@ -338,7 +360,7 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
     if (req.storeErrors && env.backend) {
       await env.backend.storeResult(req.id, info ? prepareException(info) : null, RETRY, {
         traceback: tb,
-        request: req.storeRequest(),
+        request: req.storeRequest(children),
       });
     }
     // `Request.on_retry`: `exception=safe_repr(exc_info.exception.exc)` — the exception the
@@ -368,7 +390,7 @@ async function onError(req: WorkerRequest, env: TraceEnv, e: unknown): Promise<T
     const exc = prepareException(info);
     await env.backend.storeResult(req.id, exc, FAILURE, {
       traceback: tb,
-      request: req.storeRequest(),
+      request: req.storeRequest(children),
     });
   }
   // Celery ≥5.1 `mark_as_failure`: chord part return, every remaining chain step FAILURE (so

@@ -22,6 +22,12 @@ export type ToThread =
       readonly args: Packed;
       /** The {@link TaskRequestInfo} of the request (no functions). */
       readonly info: Packed;
+      /** `current_worker_task` in the thread: parent of what the body sends. */
+      readonly trail: {
+        readonly id: string;
+        readonly rootId: string | null;
+        readonly priority: number | null;
+      };
     }
   | { readonly t: 'soft'; readonly job: number }
   | {
@@ -46,6 +52,8 @@ export type FromThread =
       readonly error?: PackedError;
       /** V8 heap in use by the thread after the task, KiB (for `maxMemoryPerChild`). */
       readonly heapKiB: number;
+      /** Result tuples of what the body sent (`request.children`). */
+      readonly children: Packed;
     }
   | {
       readonly t: 'call';

@@ -19,6 +19,7 @@ export interface Job {
 /** The `run` message of a job: the bound args and, for a bound task, its request fields. */
 export function runMessage(job: Job): ToThread {
   const bind = job.call.req.def.options.bind === true;
+  const t = job.call.trail;
   return {
     t: 'run',
     job: job.id,
@@ -26,6 +27,7 @@ export function runMessage(job: Job): ToThread {
     bind,
     args: pack(job.call.args),
     info: pack(bind ? stripFunctions(job.call.context()) : null),
+    trail: { id: t.id, rootId: t.rootId, priority: t.priority },
   };
 }
 

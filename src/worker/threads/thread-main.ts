@@ -1,5 +1,6 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
+import { runAsWorkerTask } from '../../client/current-task';
 import type { PyValue } from '../../serialization/py-values';
 import { SoftTimeLimitExceeded, type RetryOptions } from '../exceptions';
 import type { TaskContext, TaskRequestInfo } from '../task';
@@ -132,6 +133,7 @@ async function run(
 ): Promise<void> {
   const abort = new AbortController();
   current = { job: m.job, abort };
+  const children: PyValue[] = [];
   Atomics.store(softFlag, 0, 0);
   try {
     const def = lookup.get(m.name);
@@ -139,9 +141,11 @@ async function run(
     const args = unpack(m.args) as unknown[];
     const handler = def.handler as (...a: unknown[]) => unknown;
     const signal = softSignal(abort);
-    const ret = m.bind
-      ? await handler(contextFor(m.job, unpack(m.info) as never, signal), ...args)
-      : await handler(...args);
+    const ret = await runAsWorkerTask({ ...m.trail, children }, () =>
+      m.bind
+        ? handler(contextFor(m.job, unpack(m.info) as never, signal), ...args)
+        : handler(...args),
+    );
     current = null;
     try {
       post({
@@ -149,14 +153,27 @@ async function run(
         job: m.job,
         value: pack(ret === undefined ? null : ret),
         heapKiB: heapKiB(),
+        children: pack(children),
       });
     } catch (e) {
       // A return value structured clone refuses (a function, a class with private state).
-      post({ t: 'done', job: m.job, error: packError(encodeError(e)), heapKiB: heapKiB() });
+      post({
+        t: 'done',
+        job: m.job,
+        error: packError(encodeError(e)),
+        heapKiB: heapKiB(),
+        children: pack(children),
+      });
     }
   } catch (e) {
     current = null;
-    post({ t: 'done', job: m.job, error: packError(e), heapKiB: heapKiB() });
+    post({
+      t: 'done',
+      job: m.job,
+      error: packError(e),
+      heapKiB: heapKiB(),
+      children: pack(children),
+    });
   }
 }
 

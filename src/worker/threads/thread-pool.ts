@@ -210,6 +210,8 @@ export class ThreadPool implements TaskExecutor, PoolControl {
     const job = this.jobs.get(m.job);
     this.jobs.delete(m.job);
     if (job) {
+      const sent = unpack(m.children);
+      if (Array.isArray(sent)) job.call.trail.children.push(...(sent as PyValue[]));
       if (m.error) job.reject(unpackError(m.error, (t) => job.tokens.get(t)));
       else job.resolve(m.value ? unpack(m.value) : null);
     }
