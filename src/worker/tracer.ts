@@ -10,6 +10,7 @@ import type { PublishTarget } from '../brokers/broker';
 import { pyFloatRepr } from '../serialization/py-float';
 import { PyFloat, type PyValue } from '../serialization/py-values';
 import { bindArgs } from './bind-args';
+import { resultTuple } from '../protocol/result-meta';
 import { inlineExecutor, type TaskExecutor } from './executor';
 import type { CurrentWorkerTask } from '../client/current-task';
 import {
@@ -190,7 +191,7 @@ export async function traceTask(
         req,
         args: bindArgs(req.def, req.decoded.args, req.decoded.kwargs),
         signal: run.abort.signal,
-        context: () => makeContext(req, env, run.abort.signal),
+        context: () => makeContext(req, env, run.abort.signal, trail),
         trail,
       }),
     ),
@@ -424,7 +425,12 @@ async function onRejectFailure(req: WorkerRequest, env: TraceEnv, e: Reject): Pr
   env.sendEvent('task-failed', { uuid: req.id, exception: excRepr(info), traceback: '' }, req);
 }
 
-function makeContext(req: WorkerRequest, env: TraceEnv, signal: AbortSignal): TaskContext {
+function makeContext(
+  req: WorkerRequest,
+  env: TraceEnv,
+  signal: AbortSignal,
+  trail?: CurrentWorkerTask,
+): TaskContext {
   const info = req.info();
   return {
     ...info,
@@ -449,7 +455,12 @@ function makeContext(req: WorkerRequest, env: TraceEnv, signal: AbortSignal): Ta
     addToChord: (sig, o = {}) => {
       const join = env.backend?.chordJoin;
       const incr = join?.addToChord?.bind(join);
-      return addToChord(sig, info, canvasOf(env), incr, o.lazy ?? false);
+      const lazy = o.lazy ?? false;
+      return addToChord(sig, info, canvasOf(env), incr, lazy).then((id) => {
+        // `return sig.delay() if not lazy else sig`: the delay records it among the children.
+        if (!lazy) trail?.children.push(resultTuple(id));
+        return id;
+      });
     },
   };
 }
