@@ -42,6 +42,11 @@ def py_spawn(leaf):
     return [a.id, b.id, c.id, g.id, [r.id for r in g.results]]
 
 
+@app.task(name='parent.py_spawn_fail')
+def py_spawn_fail(leaf):
+    raise ValueError(app.send_task(leaf, (1,)).id)
+
+
 @app.task(name='parent.ts_leaf')
 def ts_leaf(x):  # served by the TypeScript worker
     raise NotImplementedError
@@ -52,10 +57,15 @@ def ts_spawn(leaf):  # served by the TypeScript worker
     raise NotImplementedError
 
 
+@app.task(name='parent.ts_spawn_fail')
+def ts_spawn_fail(leaf):  # served by the TypeScript worker
+    raise NotImplementedError
+
+
 def children(task_id):
     """What Python reads back: `AsyncResult(id).children` as (class, id, member ids)."""
     res = app.AsyncResult(task_id)
-    res.get(timeout=30)
+    res.get(timeout=30, propagate=False)
     out = []
     for c in res.children or []:
         members = [r.id for r in getattr(c, 'results', None) or []]

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createApp, type CeleryApp } from '../../src/index';
+import { TaskFailedError } from '../../src/errors/errors';
 import { whenPythonWorkerReady, type PythonWorkerProcess } from '../support/python-worker-process';
 import {
   PEERS,
@@ -115,6 +116,28 @@ describe.each([
         ['AsyncResult', b, []],
         ['GroupResult', g, members],
       ]);
+    },
+    60_000,
+  );
+
+  it.each(['py', 'ts'] as const)(
+    'parent.%s_spawn_fail: the FAILURE keeps the child it sent',
+    async (spawner) => {
+      const r = await app.sendTask(`parent.${spawner}_spawn_fail`, {
+        args: ['parent.py_leaf'],
+        queue: spawner === 'py' ? pyQueue : tsQueue,
+      });
+      const err = await r.get({ timeout: 30_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TaskFailedError);
+      const sent = (err as TaskFailedError).excMessage;
+      expect(await app.asyncResult(sent).get({ timeout: 30_000 })).toEqual([r.id, r.id, 1]);
+      const children = await runPython<[string, string, string[]][]>(
+        ['-m', 'peer.parent_peer', 'children', r.id],
+        env,
+        null,
+        line,
+      );
+      expect(children).toEqual([['AsyncResult', sent, []]]);
     },
     60_000,
   );

@@ -3,6 +3,7 @@ import {
   createApp,
   defineTask,
   group,
+  PythonError,
   signature,
   type CeleryApp,
   type TaskContext,
@@ -52,4 +53,14 @@ export const tsSpawn = defineTask(
   { pool: 'prefork' },
 );
 
-export default [tsLeaf, tsSpawn];
+/** Fails after sending one leaf: the FAILURE keeps the child, as `mark_as_failure(request=…)`. */
+export const tsSpawnFail = defineTask(
+  'parent.ts_spawn_fail',
+  async (leaf: string) => {
+    const r = await sender().sendTask(leaf, { args: [1], queue: queueOf(leaf) });
+    throw new PythonError('ValueError', r.id);
+  },
+  { pool: 'prefork' },
+);
+
+export default [tsLeaf, tsSpawn, tsSpawnFail];
