@@ -18,6 +18,7 @@ import { applyEagerly, type EagerHost } from '../eager/run-task';
 import { TaskRegistry, type TaskDefinition } from '../worker/task';
 import { Worker, type WorkerOptions } from '../worker/worker';
 import { workerConnections } from './worker-connections';
+import { sentEventPublisher } from './sent-events';
 import { setupAppSecurity, wantsSecurity, type SetupSecurityOptions } from './security';
 import { Control } from '../control/control-api';
 import { MailboxClient } from '../control/mailbox-client';
@@ -93,6 +94,15 @@ export class CeleryApp {
       },
       broker: () => this.broker(),
       backend: () => this.backend(),
+      ...(this.config.taskSendSentEvent
+        ? {
+            sentEvent: sentEventPublisher(
+              this.config,
+              () => this.broker(),
+              origin ?? anonNodename(),
+            ),
+          }
+        : {}),
     });
     // `taskSerializer: 'auth'` with a key in the config: as if the app called setup_security().
     if (wantsSecurity(this.config)) this.setupSecurity();

@@ -12,6 +12,7 @@ import type { CeleryProfileName } from '../protocol/profiles';
 import type { RawMessage } from '../protocol/raw-message';
 import type { TaskInput } from '../protocol/task-input';
 import { encodeTaskMessage } from '../protocol/task-message';
+import { taskSentFields } from '../protocol/task-sent';
 import type { PyValue } from '../serialization/py-values';
 import { anonNodename } from '../util/hostname';
 import type { CanvasHost } from './apply';
@@ -27,6 +28,8 @@ export interface CanvasApp {
   readonly oid: string;
   broker(): Promise<Broker>;
   backend(): Promise<ResultBackend>;
+  /** The app's client: publishes `task-sent` events (`task_send_sent_event`). */
+  readonly client?: { sentEvent(fields: Record<string, PyValue>): Promise<void> };
 }
 
 /** Process state of {@link canvasHost} (defaults: real clock, uuid4, `gen<pid>@<host>`). */
@@ -87,10 +90,25 @@ export function encodeCanvasTask(
   args: readonly PyValue[],
   kwargs: Readonly<Record<string, PyValue>>,
   options: Readonly<Record<string, PyValue>>,
-): { id: string; message: RawMessage; route: ResolvedRoute } {
+): {
+  id: string;
+  message: RawMessage;
+  route: ResolvedRoute;
+  /** `task-sent` event fields when `task_send_sent_event` is on. */
+  sent: Record<string, PyValue> | null;
+} {
   const { input, route } = canvasTaskInput(settings, profile, name, args, kwargs, options);
-  const message = encodeTaskMessage(input, { now: env.now, origin: env.origin, replyTo: env.oid });
-  return { id: input.id, message, route };
+  const encodeEnv = { now: env.now, origin: env.origin, replyTo: env.oid };
+  const message = encodeTaskMessage(input, encodeEnv);
+  const sent =
+    settings.taskSendSentEvent === true
+      ? taskSentFields(input, encodeEnv, {
+          queue: route.queue.name,
+          exchange: route.exchange,
+          routingKey: route.routingKey,
+        })
+      : null;
+  return { id: input.id, message, route, sent };
 }
 
 /**
@@ -144,6 +162,7 @@ export function canvasHost(app: CanvasApp, o: CanvasHostOptions = {}): CanvasHos
           target: { exchange: r.exchange, routingKey: r.routingKey, queue: r.queue },
         },
       ]);
+      if (built.sent) await app.client?.sentEvent(built.sent);
     },
     async setChordSize(groupId, size) {
       const b = await app.backend();

@@ -13,6 +13,8 @@ import { nativeDelayTarget } from './native-delay';
 import { PublishBatcher } from './publish-batcher';
 import { addTrail, inheritFromParent } from './current-task';
 import { resultTuple } from '../protocol/result-meta';
+import { taskSentFields } from '../protocol/task-sent';
+import type { PyValue } from '../serialization/py-values';
 
 /** The configuration a client reads (a structural subset of the app's `CeleryConfig`). */
 export interface ClientSettings extends RoutingSettings {
@@ -26,6 +28,8 @@ export interface ClientSettings extends RoutingSettings {
   brokerUrl?: string;
   /** `task_inherit_parent_priority` (default false). */
   taskInheritParentPriority?: boolean;
+  /** `task_send_sent_event` (default false): a `task-sent` event after each publish. */
+  taskSendSentEvent?: boolean;
 }
 
 /** Process state a client needs, injected: Celery's `app.now()`, `uuid()`, origin and oid. */
@@ -47,6 +51,11 @@ export interface ClientDeps {
   broker(): Promise<Broker>;
   /** The result backend. */
   backend(): Promise<ResultBackend>;
+  /**
+   * Publish one `task-sent` event with these fields (`EventDispatcher.publish`; the app wires
+   * it). Best-effort, as Celery's: a failure is reported by the dispatcher, never thrown.
+   */
+  sentEvent?: (fields: Record<string, PyValue>) => Promise<void>;
 }
 
 /** A built message and where it goes. */
@@ -54,6 +63,8 @@ export interface PreparedTask {
   id: string;
   ignoreResult: boolean;
   item: PublishItem;
+  /** `task-sent` event fields when `task_send_sent_event` is on. */
+  sent: Record<string, PyValue> | null;
 }
 
 /**
@@ -152,11 +163,8 @@ export class CeleryClient implements ResultHost {
       },
       route.priority,
     );
-    const message: RawMessage = encodeTaskMessage(input, {
-      now: env.now(),
-      origin: env.origin,
-      replyTo: env.oid,
-    });
+    const encodeEnv = { now: env.now(), origin: env.origin, replyTo: env.oid };
+    const message: RawMessage = encodeTaskMessage(input, encodeEnv);
     // Quorum-queue estates: countdown/eta through the delay exchanges, as `send_task` does.
     const delay = nativeDelayTarget(route, opts, settings, this.deps.profile, env.now());
     if (delay.kind === 'warn') console.warn(delay.warning);
@@ -164,7 +172,16 @@ export class CeleryClient implements ResultHost {
       delay.kind === 'delay'
         ? delay.target
         : { exchange: route.exchange, routingKey: route.routingKey, queue: route.queue };
-    return { id, ignoreResult: opts.ignoreResult === true, item: { message, target } };
+    // `task_send_sent_event`: the `task-sent` event `send_task_message` publishes after it.
+    const sent =
+      settings.taskSendSentEvent === true
+        ? taskSentFields(input, encodeEnv, {
+            queue: target.queue?.name ?? null,
+            exchange: target.exchange,
+            routingKey: target.routingKey,
+          })
+        : null;
+    return { id, ignoreResult: opts.ignoreResult === true, item: { message, target }, sent };
   }
 
   /**
@@ -200,6 +217,7 @@ export class CeleryClient implements ResultHost {
       if (!this.lateSubscribe) await backend.onTaskCall(p.id);
     }
     await this.batcher.publish(p.item);
+    if (p.sent) await this.sentEvent(p.sent);
     if (opts.addToParent !== false) addTrail(resultTuple(p.id));
     return new AsyncResult<R>(p.id, this, p.ignoreResult);
   }
@@ -212,10 +230,16 @@ export class CeleryClient implements ResultHost {
     const broker = await this.deps.broker();
     const prepared = calls.map((c) => this.prepare(c.name, c.opts));
     await broker.publishMany(prepared.map((p) => this.withDeclare(broker, p.item)));
+    for (const p of prepared) if (p.sent) await this.sentEvent(p.sent);
     prepared.forEach((p, i) => {
       if (calls[i]?.opts?.addToParent !== false) addTrail(resultTuple(p.id));
     });
     return prepared.map((p) => p.id);
+  }
+
+  /** Publish a `task-sent` event (`task_send_sent_event`) if the app wired a publisher. */
+  async sentEvent(fields: Record<string, PyValue>): Promise<void> {
+    await this.deps.sentEvent?.(fields);
   }
 
   /** A handle on an existing task id. */

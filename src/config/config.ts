@@ -108,6 +108,8 @@ export interface CeleryConfig {
    * delivery priority unless given one.
    */
   taskInheritParentPriority: boolean;
+  /** `task_send_sent_event`: producers publish a `task-sent` event for each task they send. */
+  taskSendSentEvent: boolean;
   taskTimeLimit: number | null;
   taskSoftTimeLimit: number | null;
   taskStoreErrorsEvenIfIgnored: boolean;
@@ -270,6 +272,7 @@ export const DEFAULT_CONFIG: CeleryConfig = {
   taskRetryOnWorkerLost: false,
   taskTrackStarted: false,
   taskInheritParentPriority: false,
+  taskSendSentEvent: false,
   taskTimeLimit: null,
   taskSoftTimeLimit: null,
   taskStoreErrorsEvenIfIgnored: false,
