@@ -2,7 +2,8 @@
 
 `python -m peer.sent_events capture <n> <seconds>`: prints READY once bound, then the captured
 events as one JSON list. `python -m peer.sent_events produce <queue>`: sends conformance.add
-with a countdown and expires, printing the task id. Broker and protocol from the environment.
+with a countdown and expires, printing the task id. As a worker app (`-A peer.sent_events`) it
+sends task-sent for the chain steps it publishes. Broker and protocol from the environment.
 """
 import json
 import os
@@ -24,6 +25,11 @@ app.conf.update(
     task_send_sent_event=True,
     task_protocol=int(os.environ.get('CELERY_TASK_PROTOCOL', '2')),
 )
+
+
+@app.task(name='conformance.add')
+def add(x, y):
+    return x + y
 
 
 def capture(n, seconds):

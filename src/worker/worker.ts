@@ -28,6 +28,7 @@ import { TaskStrategy } from './strategy';
 import { TaskConsumer } from './task-consumer';
 import { TaskRegistry, type TaskDefinition } from './task';
 import { connectWithRetry } from './startup';
+import { WorkerSentEvents } from './sent-events';
 import { setupDelayedDelivery } from './delayed-delivery';
 import { qosMode } from './qos-mode';
 import { queueSpec } from '../protocol/route';
@@ -100,6 +101,7 @@ export class Worker {
   readonly state: WorkerState;
   readonly clock = new LamportClock();
   readonly events: EventDispatcher;
+  private readonly sentEvents: WorkerSentEvents;
   /** Broker transport kind (decides the `celeryev` exchange type). */
   readonly transport: 'redis' | 'amqp';
   readonly pool: Pool;
@@ -172,6 +174,16 @@ export class Worker {
       bufferGroup: ['task'],
       onError: (e) => {
         logger.log('warn', `event not sent: ${e.message}`);
+      },
+    });
+    this.sentEvents = new WorkerSentEvents({
+      broker: opts.broker,
+      clock: this.clock,
+      config: this.config,
+      transport,
+      now,
+      log: (l, m) => {
+        logger.log(l, m);
       },
     });
     this.taskEvents = opts.sendEvents ?? false;
@@ -276,12 +288,14 @@ export class Worker {
 
   /** Publish a task message (retries, callbacks) with this worker as the sender. */
   async publishTask(input: TaskInput, target: PublishTarget): Promise<void> {
-    const message = encodeTaskMessage(input, {
+    const env = {
       now: new Date((this.opts.now ?? Date.now)()),
       origin: anonNodename(),
       replyTo: '',
-    });
+    };
+    const message = encodeTaskMessage(input, env);
     await this.opts.broker.publish(message, target);
+    await this.sentEvents.sent(input, env, target);
   }
 
   /** Connect (retried as `broker_connection_retry_on_startup`), consume, control, heartbeats. */

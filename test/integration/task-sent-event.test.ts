@@ -1,7 +1,16 @@
 import { spawn } from 'node:child_process';
-import { createApp } from '../../src/index';
+import { applyCanvas, chain, createApp, signature } from '../../src/index';
+import { whenPythonWorkerReady } from '../support/python-worker-process';
 import type { CeleryLine } from '../../src/config/config';
-import { AMQP_URL, PEERS, peerEnv, python, runPython, uniq } from '../support/worker/int-helpers';
+import {
+  AMQP_URL,
+  PEERS,
+  peerEnv,
+  python,
+  runPython,
+  startWorker,
+  uniq,
+} from '../support/worker/int-helpers';
 
 /**
  * `task_send_sent_event`: a Node producer publishes the same `task-sent` event a Celery producer
@@ -126,4 +135,83 @@ describe.each([
     },
     60_000,
   );
+});
+
+describe.each([
+  ['redis', 'redis://127.0.0.1:6379/0'],
+  ['amqp', AMQP_URL],
+])('task-sent events of a worker over %s (Celery 5.7)', (_name, broker) => {
+  it('the chain step a TS worker publishes gets the task-sent event a Celery worker sends', async () => {
+    const env = peerEnv({ broker, backend: 'redis://127.0.0.1:6379/0' });
+    const pyQueue = uniq('cw-sent-py');
+    const tsQueue = uniq('cw-sent-ts');
+    const pyWorker = await whenPythonWorkerReady(
+      spawn(
+        python('5.7'),
+        [
+          '-m',
+          'celery',
+          '-A',
+          'peer.sent_events',
+          'worker',
+          '-Q',
+          pyQueue,
+          '-P',
+          'solo',
+          '-n',
+          `${uniq('py')}@%h`,
+          '--without-gossip',
+          '--without-mingle',
+          '-l',
+          'info',
+        ],
+        { cwd: PEERS, env, detached: true },
+      ),
+    );
+    const tsWorker = await startWorker(
+      { brokerUrl: broker, resultBackend: 'redis://127.0.0.1:6379/0', taskSendSentEvent: true },
+      { queues: [tsQueue] },
+    );
+    // The producer sends no events of its own: only the workers' chain steps are captured.
+    const app = createApp({
+      brokerUrl: broker,
+      resultBackend: 'redis://127.0.0.1:6379/0',
+      env: {},
+    });
+    const cap = capture(env, '5.7', 2);
+    try {
+      await cap.ready;
+      const ids: string[] = [];
+      for (const queue of [pyQueue, tsQueue]) {
+        const c = chain(
+          signature('conformance.add', { args: [2, 3], options: { queue } }),
+          signature('conformance.add', { args: [1], options: { queue } }),
+        );
+        const r = await applyCanvas(c, app);
+        expect(await r.get({ timeout: 30 })).toBe(6);
+        ids.push(r.id);
+      }
+      const events = await cap.done;
+      const [py, ts] = ids.map((id) => events.find((e) => e.body.uuid === id));
+      expect(py).toBeDefined();
+      expect(ts).toBeDefined();
+      if (!py || !ts) return;
+      expect(ts.types).toEqual(py.types);
+      for (const k of ['name', 'args', 'kwargs', 'retries', 'eta', 'expires', 'exchange', 'type'])
+        expect([k, ts.body[k]]).toEqual([k, py.body[k]]);
+      for (const [e, queue] of [
+        [py, pyQueue],
+        [ts, tsQueue],
+      ] as const) {
+        expect(e.body.hostname).toMatch(/^gen\d+@/); // anon_nodename(), not the worker's name
+        expect([e.body.queue, e.body.routing_key]).toEqual([queue, queue]);
+        expect(e.body.parent_id).toBe(e.body.root_id); // the first step
+      }
+      console.log(`worker task-sent: ${JSON.stringify(ts.body)}`);
+    } finally {
+      await app.close();
+      await tsWorker.shutdown();
+      await pyWorker.stop();
+    }
+  }, 90_000);
 });
