@@ -5,6 +5,7 @@ import { LamportClock } from '../events/clock';
 import { EventDispatcher } from '../events/dispatcher';
 import type { PyValue } from '../serialization/py-values';
 import { profileOf } from './factories';
+import { transportOf } from '../client/native-delay';
 
 /**
  * `task_send_sent_event` for a producer: `send_task_message` publishes `task-sent` through the
@@ -23,8 +24,7 @@ export function sentEventPublisher(
   return async (fields) => {
     if (dispatcher === undefined) {
       const b = await broker();
-      const scheme = (config.brokerUrl.split(':', 1)[0] ?? '').toLowerCase();
-      const transport = ['amqp', 'amqps', 'pyamqp'].includes(scheme) ? 'amqp' : 'redis';
+      const transport = transportOf(config.brokerUrl) === 'amqp' ? 'amqp' : 'redis';
       dispatcher = isFanoutBroker(b)
         ? new EventDispatcher({
             broker: b,

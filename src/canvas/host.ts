@@ -16,7 +16,7 @@ import { taskSentFields } from '../protocol/task-sent';
 import type { PyValue } from '../serialization/py-values';
 import { anonNodename } from '../util/hostname';
 import type { CanvasHost } from './apply';
-import { addTrail, currentWorkerTask } from '../client/current-task';
+import { addTrail, parentDefaults } from '../client/current-task';
 import { asTuple } from './progression';
 
 /** Split Celery options (the shared table of `src/client/celery-options.ts`). */
@@ -119,14 +119,19 @@ function fromParent(
   options: Readonly<Record<string, PyValue>>,
   inheritPriority: boolean,
 ): Readonly<Record<string, PyValue>> {
-  const parent = currentWorkerTask();
-  if (!parent) return options;
+  const id = (k: string): string | null => {
+    const v = options[k];
+    return typeof v === 'string' && v !== '' ? v : null;
+  };
+  const d = parentDefaults(
+    { rootId: id('root_id'), parentId: id('parent_id'), priority: 'priority' in options },
+    inheritPriority,
+  );
+  if (Object.keys(d).length === 0) return options;
   const out: Record<string, PyValue> = { ...options };
-  const given = (k: string): boolean => typeof out[k] === 'string' && out[k] !== '';
-  if (!given('root_id')) out.root_id = parent.rootId ?? parent.id;
-  if (!given('parent_id')) out.parent_id = parent.id;
-  if (inheritPriority && !('priority' in out) && parent.priority !== null)
-    out.priority = parent.priority;
+  if (d.rootId !== undefined) out.root_id = d.rootId;
+  if (d.parentId !== undefined) out.parent_id = d.parentId;
+  if (d.priority !== undefined) out.priority = d.priority;
   return out;
 }
 

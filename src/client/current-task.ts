@@ -41,17 +41,38 @@ export function addTrail(tuple: PyValue): void {
   store.getStore()?.children.push(tuple);
 }
 
-/** The parent-derived defaults `send_task` applies to a call made inside a task body. */
+/**
+ * The defaults `send_task` takes from the running worker task for a call made in its body, for
+ * the ids the call left unset: `root_id = parent.request.root_id or parent.request.id`,
+ * `parent_id = parent.request.id`, and with `task_inherit_parent_priority` its priority.
+ */
+export function parentDefaults(
+  given: { rootId: string | null; parentId: string | null; priority: boolean },
+  inheritPriority: boolean,
+): { rootId?: string; parentId?: string; priority?: number } {
+  const parent = store.getStore();
+  if (!parent) return {};
+  return {
+    ...(given.rootId === null ? { rootId: parent.rootId ?? parent.id } : {}),
+    ...(given.parentId === null ? { parentId: parent.id } : {}),
+    ...(inheritPriority && !given.priority && parent.priority !== null
+      ? { priority: parent.priority }
+      : {}),
+  };
+}
+
+/** {@link parentDefaults} applied to the client's camelCase call options. */
 export function inheritFromParent<
   O extends { rootId?: string; parentId?: string; priority?: number },
 >(opts: O, inheritPriority: boolean): O {
-  const parent = store.getStore();
-  if (!parent) return opts;
-  const out: O = { ...opts };
-  // `if not root_id: root_id = parent.request.root_id or parent.request.id`.
-  if (opts.rootId === undefined || opts.rootId === '') out.rootId = parent.rootId ?? parent.id;
-  if (opts.parentId === undefined || opts.parentId === '') out.parentId = parent.id;
-  if (inheritPriority && opts.priority === undefined && parent.priority !== null)
-    out.priority = parent.priority;
-  return out;
+  if (!store.getStore()) return opts;
+  const d = parentDefaults(
+    {
+      rootId: opts.rootId === undefined || opts.rootId === '' ? null : opts.rootId,
+      parentId: opts.parentId === undefined || opts.parentId === '' ? null : opts.parentId,
+      priority: opts.priority !== undefined,
+    },
+    inheritPriority,
+  );
+  return { ...opts, ...d };
 }
